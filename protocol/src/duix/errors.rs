@@ -1,0 +1,99 @@
+//! The DUIX business error codes (seed 003, PROTOCOLS.md §5.2) as data.
+//!
+//! They travel in the envelope `{"code": "<code>", "message", "data", "success"}` with `code` a
+//! string; `"0"` is success. Messages keep the platform's Chinese and add an English gloss.
+
+use super::jwt::JwtError;
+
+/// One DUIX business code and its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct DuixError {
+    /// The envelope's `code`, e.g. `"1006"`.
+    pub code: &'static str,
+    /// The envelope's `message`.
+    pub message: &'static str,
+}
+
+impl DuixError {
+    /// `0`: success.
+    pub const OK: DuixError = DuixError::new("0", "正常 (success)");
+    /// `-1`: unexpected server failure.
+    pub const SYSTEM_ERROR: DuixError = DuixError::new("-1", "系统异常 (system error)");
+    /// `1005`: no `token` header (or `sig` query).
+    pub const TOKEN_REQUIRED: DuixError =
+        DuixError::new("1005", "token不能为空 (token is required)");
+    /// `1006`: the token is malformed, badly signed or expired.
+    pub const TOKEN_INVALID: DuixError =
+        DuixError::new("1006", "token失效 (token is invalid or expired)");
+    /// `1007`: the conversation (dialogue script) does not exist.
+    pub const DIALOGUE_NOT_FOUND: DuixError =
+        DuixError::new("1007", "话术信息不存在 (dialogue info does not exist)");
+    /// `1009`: the app has no remaining sessions (concurrency quota used up).
+    pub const QUOTA_EXHAUSTED: DuixError =
+        DuixError::new("1009", "用户可用次数不足 (not enough remaining uses)");
+    /// `2002`: the session does not exist.
+    pub const SESSION_NOT_FOUND: DuixError =
+        DuixError::new("2002", "会话信息不存在 (session does not exist)");
+    /// `40001`: unknown appId or wrong appKey.
+    pub const INVALID_APP_CREDENTIALS: DuixError = DuixError::new(
+        "40001",
+        "appid或者appsecret无效 (appId or appSecret is invalid)",
+    );
+    /// `40002`: internal error.
+    pub const INTERNAL_ERROR: DuixError = DuixError::new("40002", "内部错误 (internal error)");
+
+    /// Every code of the catalog, success first.
+    pub const ALL: [DuixError; 9] = [
+        Self::OK,
+        Self::SYSTEM_ERROR,
+        Self::TOKEN_REQUIRED,
+        Self::TOKEN_INVALID,
+        Self::DIALOGUE_NOT_FOUND,
+        Self::QUOTA_EXHAUSTED,
+        Self::SESSION_NOT_FOUND,
+        Self::INVALID_APP_CREDENTIALS,
+        Self::INTERNAL_ERROR,
+    ];
+
+    const fn new(code: &'static str, message: &'static str) -> Self {
+        DuixError { code, message }
+    }
+
+    /// The catalog entry for an envelope `code`, if it is one.
+    pub fn from_code(code: &str) -> Option<DuixError> {
+        Self::ALL.into_iter().find(|e| e.code == code)
+    }
+
+    /// Whether this is the success code (the envelope's `success: true`).
+    pub fn is_success(&self) -> bool {
+        self.code == Self::OK.code
+    }
+}
+
+impl From<&JwtError> for DuixError {
+    /// Every refused token is `1006`: the platform does not say why.
+    fn from(_: &JwtError) -> Self {
+        DuixError::TOKEN_INVALID
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_codes_are_unique_and_found_by_code() {
+        for e in DuixError::ALL {
+            assert_eq!(DuixError::from_code(e.code), Some(e));
+        }
+        assert_eq!(DuixError::from_code("1234"), None);
+        assert!(DuixError::OK.is_success());
+        assert!(!DuixError::TOKEN_INVALID.is_success());
+    }
+
+    #[test]
+    fn token_errors_map_to_1006() {
+        assert_eq!(DuixError::from(&JwtError::BadSignature).code, "1006");
+    }
+}
