@@ -33,7 +33,7 @@ pub const JSON_SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/sch
 
 /// The path of the AUI login route in the `aui` document (one of the two paths of the sister
 /// AUI app servers, PROTOCOLS.md §4.2).
-pub const AUI_LOGIN_PATH: &str = "/login";
+pub const AUI_LOGIN_PATH: &str = "/api/v2/aiagent/login";
 
 /// The OpenAPI 3.1 document named `name` (one of [`DOCUMENTS`]), or `None` for another name.
 /// Built anew on each call.
