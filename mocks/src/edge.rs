@@ -1,0 +1,200 @@
+//! The edge every request passes first: request id, size limits, fault injection, journal and
+//! metrics. Handlers behind it get the body already read (as `Bytes`) and never see an oversized one.
+
+use crate::faults::FaultDecision;
+use crate::journal::{self, Entry};
+use crate::platform::{InfraError, MockContext, RequestId, RequestMeta, MAX_QUERY_BYTES};
+use crate::server::ResetConnection;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{HeaderValue, CONTENT_LENGTH};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Paths of the shared machinery: never faulted, never journaled.
+fn is_admin(path: &str) -> bool {
+    path.starts_with("/__admin") || path == "/metrics"
+}
+
+/// What the journal keeps of a request, taken before the request moves on to its handler.
+struct Arrival {
+    started: Instant,
+    received_at_ms: i64,
+    request_id: String,
+    route: String,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+}
+
+/// The middleware function; mount with `axum::middleware::from_fn_with_state`.
+pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (mut parts, body) = request.into_parts();
+    let request_id = ctx.platform.new_request_id();
+    if is_admin(parts.uri.path()) {
+        return serve_admin(&ctx, parts, body, request_id, next).await;
+    }
+    let arrival = Arrival {
+        started,
+        received_at_ms: ctx.clock.now_ms(),
+        route: ctx
+            .platform
+            .route_key(&parts.method, &parts.uri, &parts.headers),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: journal::redact_query(parts.uri.query().unwrap_or("")),
+        headers: journal::redact_headers(&parts.headers),
+        request_id,
+    };
+    let _held = InFlight::enter(&ctx);
+    let body = match read_body(&ctx, &parts, body).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let response = render(&ctx, &error, &parts, &arrival.request_id);
+            return finish(&ctx, arrival, &Bytes::new(), response);
+        }
+    };
+    let decision = ctx.faults.decide(&arrival.route, &arrival.path);
+    let response = apply_faults(&ctx, decision, &parts, &arrival.request_id).await;
+    let response = match response {
+        Some(response) => response,
+        None => {
+            parts
+                .extensions
+                .insert(RequestId(arrival.request_id.clone()));
+            next.run(Request::from_parts(parts, Body::from(body.clone())))
+                .await
+        }
+    };
+    finish(&ctx, arrival, &body, response)
+}
+
+/// Counts a request as in flight until dropped, even when the client goes away mid-request.
+struct InFlight<'a>(&'a MockContext);
+
+impl<'a> InFlight<'a> {
+    fn enter(ctx: &'a MockContext) -> Self {
+        ctx.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(ctx)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Admin routes get the size limits and the request id, nothing else.
+async fn serve_admin(
+    ctx: &MockContext,
+    mut parts: Parts,
+    body: Body,
+    request_id: String,
+    next: Next,
+) -> Response {
+    let response = match read_body(ctx, &parts, body).await {
+        Ok(body) => {
+            parts.extensions.insert(RequestId(request_id.clone()));
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Err(error) => render(ctx, &error, &parts, &request_id),
+    };
+    with_request_id(ctx, response, &request_id)
+}
+
+/// Sleeps for injected latency (no lock held), then answers for the fault if one fires.
+async fn apply_faults(
+    ctx: &MockContext,
+    decision: FaultDecision,
+    parts: &Parts,
+    request_id: &str,
+) -> Option<Response> {
+    if let Some(delay) = decision.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if decision.reset {
+        let mut response = Response::new(Body::empty());
+        response.extensions_mut().insert(ResetConnection);
+        return Some(response);
+    }
+    let injected = decision.error?;
+    Some(render(
+        ctx,
+        &InfraError::Injected(injected),
+        parts,
+        request_id,
+    ))
+}
+
+fn render(ctx: &MockContext, error: &InfraError, parts: &Parts, request_id: &str) -> Response {
+    let meta = RequestMeta {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        request_id,
+    };
+    ctx.platform.infra_error(error, &meta)
+}
+
+async fn read_body(ctx: &MockContext, parts: &Parts, body: Body) -> Result<Bytes, InfraError> {
+    let limit = ctx.body_limit;
+    if parts.uri.query().map_or(0, str::len) > MAX_QUERY_BYTES {
+        return Err(InfraError::UriTooLong {
+            limit: MAX_QUERY_BYTES,
+        });
+    }
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(InfraError::PayloadTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(InfraError::PayloadTooLarge { limit }),
+        Err(e) => Err(InfraError::BadBody(e.to_string())),
+    }
+}
+
+fn with_request_id(ctx: &MockContext, mut response: Response, request_id: &str) -> Response {
+    let header = ctx.platform.request_id_header();
+    if !response.headers().contains_key(header) {
+        if let Ok(value) = HeaderValue::from_str(request_id) {
+            response.headers_mut().insert(header, value);
+        }
+    }
+    response
+}
+
+fn finish(ctx: &MockContext, arrival: Arrival, body: &[u8], response: Response) -> Response {
+    let response = with_request_id(ctx, response, &arrival.request_id);
+    let elapsed = arrival.started.elapsed();
+    let status = response.status().as_u16();
+    ctx.metrics.record(&arrival.route, status, elapsed);
+    let (body, body_truncated) = journal::body_for_journal(body);
+    ctx.journal.push(Entry {
+        seq: 0,
+        received_at_ms: arrival.received_at_ms,
+        method: arrival.method,
+        path: arrival.path,
+        query: arrival.query,
+        route: arrival.route,
+        headers: arrival.headers,
+        body,
+        body_truncated,
+        status,
+        duration_ms: elapsed.as_secs_f64() * 1000.0,
+        request_id: arrival.request_id,
+    });
+    response
+}

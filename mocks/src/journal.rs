@@ -1,0 +1,249 @@
+//! A bounded journal of the requests a mock received, served at `/__admin/requests`.
+//!
+//! Like wiremock's received-requests API, but over HTTP and with a fixed capacity: the oldest entry
+//! is dropped when the journal is full, so memory stays flat under any load. Secrets (authorization
+//! headers, tokens, passwords) are redacted before an entry is stored.
+
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+/// Default number of entries kept.
+pub const DEFAULT_CAPACITY: usize = 1000;
+/// Longest body kept per entry; the rest is cut and `body_truncated` set.
+pub const MAX_BODY_CHARS: usize = 4096;
+
+const SECRET_HEADERS: &[&str] = &["authorization", "token", "cookie", "x-acs-security-token"];
+const SECRET_QUERY_KEYS: &[&str] = &["sig", "token", "SecurityToken"];
+
+/// One received request and what the mock answered.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub seq: u64,
+    /// Virtual-clock time at arrival, ms since the epoch.
+    pub received_at_ms: i64,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// The route template or action the request matched (the fault and metric key).
+    pub route: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub body_truncated: bool,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub request_id: String,
+}
+
+/// The bounded journal.
+#[derive(Debug)]
+pub struct Journal {
+    capacity: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    next_seq: u64,
+    entries: VecDeque<Entry>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
+}
+
+impl Journal {
+    /// A journal keeping at most `capacity` entries (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            inner: Mutex::default(),
+        }
+    }
+
+    /// Stores an entry (its `seq` is assigned here), dropping the oldest when full.
+    pub fn push(&self, mut entry: Entry) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        entry.seq = inner.next_seq;
+        inner.next_seq += 1;
+        if inner.entries.len() == self.capacity {
+            inner.entries.pop_front();
+        }
+        inner.entries.push_back(entry);
+    }
+
+    /// The newest `limit` entries matching `route` (all routes when `None`), oldest first.
+    pub fn recent(&self, limit: usize, route: Option<&str>) -> Vec<Entry> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut picked: Vec<Entry> = inner
+            .entries
+            .iter()
+            .rev()
+            .filter(|e| route.is_none_or(|r| e.route == r || e.path == r))
+            .take(limit)
+            .cloned()
+            .collect();
+        picked.reverse();
+        picked
+    }
+
+    /// How many entries are stored now.
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|i| i.entries.len()).unwrap_or(0)
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.entries.clear();
+    }
+}
+
+/// Replaces secret header values with `***`.
+pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                "***".to_string()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_string(), shown)
+        })
+        .collect()
+}
+
+/// Replaces the values of secret query parameters (`sig`, `token`, ...) with `***`.
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// JSON body fields whose values are secrets, at any depth.
+const SECRET_BODY_KEYS: &[&str] = &[
+    "password",
+    "bearer",
+    "secret",
+    "shared_secret",
+    "token",
+    "app_key",
+    "access_key_secret",
+    "AccessKeySecret",
+];
+
+/// The body as text for the journal: lossy UTF-8, cut at [`MAX_BODY_CHARS`], secret JSON fields
+/// (passwords, bearer tokens, keys) redacted.
+pub fn body_for_journal(body: &[u8]) -> (String, bool) {
+    let text = String::from_utf8_lossy(body);
+    let text = redact_body(&text);
+    match text.char_indices().nth(MAX_BODY_CHARS) {
+        Some((cut, _)) => (text[..cut].to_string(), true),
+        None => (text, false),
+    }
+}
+
+fn redact_body(text: &str) -> String {
+    let mentions_secret = SECRET_BODY_KEYS
+        .iter()
+        .any(|key| text.contains(&format!("\"{key}\"")));
+    if !mentions_secret {
+        return text.to_string();
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut value) => {
+            redact_value(&mut value);
+            value.to_string()
+        }
+        Err(_) => "<body withheld: it names a secret field and is not JSON>".to_string(),
+    }
+}
+
+fn redact_value(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if SECRET_BODY_KEYS.contains(&key.as_str()) && !field.is_null() {
+                    *field = "***".into();
+                } else {
+                    redact_value(field);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            seq: 0,
+            received_at_ms: 0,
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            route: path.into(),
+            headers: vec![],
+            body: String::new(),
+            body_truncated: false,
+            status: 200,
+            duration_ms: 0.0,
+            request_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn journal_never_holds_more_than_its_capacity() {
+        let journal = Journal::with_capacity(3);
+        for i in 0..10 {
+            journal.push(entry(&format!("/{i}")));
+        }
+        assert_eq!(journal.len(), 3);
+        let kept: Vec<_> = journal
+            .recent(10, None)
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(kept, ["/7", "/8", "/9"]);
+        assert_eq!(journal.recent(10, None)[2].seq, 9);
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        assert_eq!(redact_query("sig=abc&appId=1"), "sig=***&appId=1");
+        let (body, _) = body_for_journal(br#"{"username":"u","password":"p"}"#);
+        assert!(!body.contains("\"p\""), "{body}");
+        let (body, _) = body_for_journal(
+            br#"{"dh_code":"*","url":"http://x","bearer":"s3cret","nested":[{"app_key":"k3y"}]}"#,
+        );
+        assert!(!body.contains("s3cret") && !body.contains("k3y"), "{body}");
+        assert!(body.contains("http://x"), "{body}");
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("authorization", "Bearer x".parse().unwrap());
+        assert_eq!(redact_headers(&headers)[0].1, "***");
+    }
+
+    #[test]
+    fn long_bodies_are_cut() {
+        let (body, cut) = body_for_journal("x".repeat(MAX_BODY_CHARS + 10).as_bytes());
+        assert!(cut);
+        assert_eq!(body.len(), MAX_BODY_CHARS);
+    }
+}

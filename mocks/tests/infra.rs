@@ -1,0 +1,421 @@
+//! The shared machinery (edge, admin API, server loop) over real sockets, with a minimal platform so
+//! that these tests do not depend on any real platform's rules.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use mocks::{InfraError, MockContext, MockServer, Platform, RequestId, RequestMeta, VirtualClock};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[derive(Default)]
+struct TestPlatform {
+    resets: AtomicUsize,
+}
+
+impl Platform for TestPlatform {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+    fn route_key(&self, _: &Method, uri: &Uri, _: &HeaderMap) -> String {
+        match uri.path() {
+            "/echo" => "/echo".into(),
+            _ => "unknown".into(),
+        }
+    }
+    fn infra_error(&self, error: &InfraError, request: &RequestMeta<'_>) -> Response {
+        let body = json!({"error": error.message(), "request_id": request.request_id, "status": error.status().as_u16()});
+        (error.status(), Json(body)).into_response()
+    }
+    fn reset(&self) {
+        self.resets.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn echo(Extension(id): Extension<RequestId>, body: Bytes) -> Response {
+    Json(json!({"request_id": id.0, "len": body.len()})).into_response()
+}
+
+async fn start() -> (MockServer, Arc<TestPlatform>, reqwest::Client) {
+    start_with(true).await
+}
+
+async fn start_with(admin_enabled: bool) -> (MockServer, Arc<TestPlatform>, reqwest::Client) {
+    let platform = Arc::new(TestPlatform::default());
+    let mut ctx = MockContext::new(platform.clone(), VirtualClock::new());
+    ctx.body_limit = 1024;
+    ctx.admin_enabled = admin_enabled;
+    let app = mocks::app(Arc::new(ctx), Router::new().route("/echo", post(echo)));
+    let server = MockServer::start(app, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    (server, platform, reqwest::Client::new())
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn health_answers_as_soon_as_start_returns() {
+    let (server, _, client) = start().await;
+    let health = get_json(&client, format!("{}/__admin/health", server.url())).await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["platform"], "test");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_request_id_the_handler_saw() {
+    let (server, _, client) = start().await;
+    let response = client
+        .post(format!("{}/echo", server.url()))
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    let header = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["request_id"], header);
+    assert_eq!(body["len"], 2);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_in_the_platform_envelope() {
+    let (server, _, client) = start().await;
+    let response = client
+        .post(format!("{}/echo", server.url()))
+        .body(vec![b'x'; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("1024"), "{body}");
+
+    // Chunked, so no Content-Length to reject early: the limit still holds while reading.
+    let chunks =
+        futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![b'y'; 512])));
+    let response = client
+        .post(format!("{}/echo", server.url()))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn huge_queries_and_unknown_routes_get_the_platform_envelope() {
+    let (server, _, client) = start().await;
+    let long = "a".repeat(40_000);
+    let response = client
+        .post(format!("{}/echo?q={long}", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+    assert!(response.json::<Value>().await.unwrap()["error"].is_string());
+
+    let response = client
+        .get(format!("{}/nowhere", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.json::<Value>().await.unwrap()["error"].is_string());
+
+    let response = client
+        .get(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.json::<Value>().await.unwrap()["error"].is_string());
+}
+
+#[tokio::test]
+async fn clock_moves_by_set_and_advance() {
+    let (server, _, client) = start().await;
+    let url = format!("{}/__admin/clock", server.url());
+    let set: Value = client
+        .post(&url)
+        .json(&json!({"now_ms": 1_700_000_000_000i64}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!((set["now_ms"].as_i64().unwrap() - 1_700_000_000_000).abs() < 5_000);
+    assert!(
+        set["now"].as_str().unwrap().starts_with("2023-11-14T22:13"),
+        "{set}"
+    );
+    let advanced: Value = client
+        .post(&url)
+        .json(&json!({"advance_ms": 86_400_000}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(advanced["now_ms"].as_i64().unwrap() - set["now_ms"].as_i64().unwrap() >= 86_400_000);
+
+    let bad = client
+        .post(&url)
+        .json(&json!({"now_ms": 1, "advance_ms": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let bad = client.post(&url).body("not json").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn journal_records_requests_with_secrets_redacted() {
+    let (server, _, client) = start().await;
+    client
+        .post(format!("{}/echo?sig=secret-token&x=1", server.url()))
+        .header("authorization", "Bearer very-secret")
+        .body(r#"{"password":"hunter2"}"#)
+        .send()
+        .await
+        .unwrap();
+    let journal = get_json(&client, format!("{}/__admin/requests", server.url())).await;
+    assert_eq!(
+        journal["count"], 1,
+        "admin calls are not journaled: {journal}"
+    );
+    let text = journal.to_string();
+    assert!(text.contains("/echo"));
+    for secret in ["secret-token", "very-secret", "hunter2"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let bad = client
+        .get(format!("{}/__admin/requests?limit=lots", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn injected_errors_use_the_platform_envelope_and_can_be_removed() {
+    let (server, _, client) = start().await;
+    let faults = format!("{}/__admin/faults", server.url());
+    let rule = json!({"route": "/echo", "error_rate": 1.0, "error": {"status": 503, "code": "ServiceUnavailable"}});
+    let created: Value = client
+        .post(&faults)
+        .json(&rule)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.json::<Value>().await.unwrap()["error"].is_string());
+    // Admin routes are never faulted.
+    assert!(client
+        .get(format!("{}/__admin/health", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+
+    let id = created["id"].as_u64().unwrap();
+    let removed = client
+        .delete(format!("{faults}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert!(client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let missing = client
+        .delete(format!("{faults}/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_fault_rules_are_refused_with_the_reason() {
+    let (server, _, client) = start().await;
+    let faults = format!("{}/__admin/faults", server.url());
+    let response = client
+        .post(&faults)
+        .json(&json!({"route": "*", "error_rate": 0.5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("\"error\""));
+}
+
+#[tokio::test]
+async fn reset_connection_faults_drop_the_connection_unanswered() {
+    let (server, _, client) = start().await;
+    let rule = json!({"route": "*", "reset_rate": 1.0});
+    client
+        .post(format!("{}/__admin/faults", server.url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    let result = client.post(format!("{}/echo", server.url())).send().await;
+    assert!(
+        result.is_err(),
+        "expected a dropped connection, got {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn injected_latency_delays_the_answer() {
+    let (server, _, client) = start().await;
+    let rule = json!({"route": "/echo", "latency": {"kind": "fixed", "ms": 300}});
+    client
+        .post(format!("{}/__admin/faults", server.url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap();
+    let journal = get_json(&client, format!("{}/__admin/requests", server.url())).await;
+    // A lower bound only: the delay is a floor, never a ceiling, so this cannot flake on a slow machine.
+    assert!(
+        journal["requests"][0]["duration_ms"].as_f64().unwrap() >= 300.0,
+        "{journal}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let (server, _, client) = start().await;
+    client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{}/missing", server.url()))
+        .send()
+        .await
+        .unwrap();
+    let text = client
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"agentproof_requests_total{platform="test",route="/echo",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="unknown",status="404"} 1"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn reset_clears_journal_faults_and_platform_state() {
+    let (server, platform, client) = start().await;
+    client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap();
+    let rule = json!({"route": "*", "latency": {"kind": "fixed", "ms": 1}});
+    client
+        .post(format!("{}/__admin/faults", server.url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{}/__admin/reset", server.url()))
+        .send()
+        .await
+        .unwrap();
+    let journal = get_json(&client, format!("{}/__admin/requests", server.url())).await;
+    let faults = get_json(&client, format!("{}/__admin/faults", server.url())).await;
+    assert_eq!(journal["count"], 0);
+    assert_eq!(faults["faults"].as_array().unwrap().len(), 0);
+    assert_eq!(platform.resets.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let (server, _, client) = start().await;
+    let rule = json!({"route": "/echo", "latency": {"kind": "fixed", "ms": 300}});
+    client
+        .post(format!("{}/__admin/faults", server.url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/echo", server.url());
+    let (sent_tx, sent_rx) = tokio::sync::oneshot::channel();
+    let in_flight = tokio::spawn(async move {
+        let request = client.post(url).send();
+        let _ = sent_tx.send(());
+        request.await.map(|r| r.status())
+    });
+    sent_rx.await.unwrap();
+    // Poll until the edge holds the request (it then sleeps in its injected latency).
+    let health = format!("{}/__admin/health", server.url());
+    let probe = reqwest::Client::new();
+    while get_json(&probe, health.clone()).await["in_flight"] != 1 {
+        tokio::task::yield_now().await;
+    }
+    server.shutdown().await;
+    assert_eq!(in_flight.await.unwrap().unwrap(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_deployed_server_can_leave_the_admin_api_out() {
+    let (server, _, client) = start_with(false).await;
+    for path in ["/__admin/health", "/__admin/clock", "/metrics"] {
+        let response = client
+            .get(format!("{}{path}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert!(client
+        .post(format!("{}/echo", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+}
