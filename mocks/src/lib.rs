@@ -9,6 +9,7 @@
 //! - [`clock`]: the virtual clock that token expiry and signature skew read.
 
 pub mod admin;
+pub mod alibaba;
 pub mod clock;
 pub mod edge;
 pub mod faults;
