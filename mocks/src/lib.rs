@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod alibaba;
+pub mod aui;
 pub mod clock;
 pub mod edge;
 pub mod faults;
