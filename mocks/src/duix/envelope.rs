@@ -1,0 +1,100 @@
+//! The DUIX envelope `{code, message, data, success}` and the HTTP status each business code
+//! answers with in this mock (the table is in the module doc of [`crate::duix`]).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use protocol::duix::DuixError;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// A refused request: the business code, the status it answers with, and what exactly was wrong.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub error: DuixError,
+    pub status: StatusCode,
+    /// Added after the catalog message, e.g. "header `token` is missing".
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    /// `error` with the status this mock gives its code.
+    pub fn new(error: DuixError, detail: impl Into<String>) -> Self {
+        Self {
+            error,
+            status: status_of(&error),
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// A malformed request (missing or unreadable parameter): code `-1`, HTTP 400.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self {
+            error: DuixError::SYSTEM_ERROR,
+            status: StatusCode::BAD_REQUEST,
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// The envelope's `message`: the catalog text, then the detail.
+    pub fn message(&self) -> String {
+        match &self.detail {
+            Some(detail) => format!("{}: {detail}", self.error.message),
+            None => self.error.message.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        failure(self.status, self.error.code, &self.message())
+    }
+}
+
+/// The status a business code answers with. `-1` and `40002` are 500 here; a malformed request
+/// uses [`ApiError::bad_request`] instead (400).
+pub fn status_of(error: &DuixError) -> StatusCode {
+    match error.code {
+        "0" => StatusCode::OK,
+        "1005" | "1006" | "40001" => StatusCode::UNAUTHORIZED,
+        "1007" | "2002" => StatusCode::NOT_FOUND,
+        "1009" => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `{"code": code, "message", "data": null, "success": false}` with `status`.
+pub fn failure(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"code": code, "message": message, "data": Value::Null, "success": false});
+    (status, Json(body)).into_response()
+}
+
+/// `{"code": "0", "message": "success", "data": data, "success": true}`, HTTP 200.
+pub fn success(data: impl Serialize) -> Response {
+    let body = json!({"code": "0", "message": "success", "data": data, "success": true});
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalog_code_has_a_status_and_only_success_is_2xx() {
+        for error in DuixError::ALL {
+            assert_eq!(
+                status_of(&error).is_success(),
+                error.is_success(),
+                "{}",
+                error.code
+            );
+        }
+    }
+
+    #[test]
+    fn the_message_names_the_detail() {
+        let error = ApiError::new(DuixError::TOKEN_REQUIRED, "header `token` is missing");
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+        assert!(error.message().ends_with("header `token` is missing"));
+    }
+}
