@@ -92,7 +92,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Admin routes get the size limits and the request id, nothing else.
+/// Admin routes get the size limits and the request id, nothing else; when the admin API is
+/// disabled they do not exist.
 async fn serve_admin(
     ctx: &MockContext,
     mut parts: Parts,
@@ -100,6 +101,10 @@ async fn serve_admin(
     request_id: String,
     next: Next,
 ) -> Response {
+    if !ctx.admin_enabled.load(Ordering::Relaxed) {
+        let response = render(ctx, &InfraError::RouteNotFound, &parts, &request_id);
+        return with_request_id(ctx, response, &request_id);
+    }
     let response = match read_body(ctx, &parts, body).await {
         Ok(body) => {
             parts.extensions.insert(RequestId(request_id.clone()));

@@ -136,7 +136,7 @@ pub struct MockContext {
     pub in_flight: std::sync::atomic::AtomicUsize,
     /// Whether `/__admin/*` and `/metrics` are served. A server deployed in front of the real
     /// cloud (the AUI reference server) turns this off: anyone could move its clock otherwise.
-    pub admin_enabled: bool,
+    pub admin_enabled: std::sync::atomic::AtomicBool,
 }
 
 impl MockContext {
@@ -151,8 +151,14 @@ impl MockContext {
             body_limit: DEFAULT_BODY_LIMIT,
             started: Instant::now(),
             in_flight: Default::default(),
-            admin_enabled: true,
+            admin_enabled: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// Stops serving `/__admin/*` and `/metrics` (they answer 404 in the platform's envelope).
+    pub fn disable_admin(&self) {
+        self.admin_enabled
+            .store(false, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Resets platform state, journal, faults and metrics. The clock is shared between platforms

@@ -48,12 +48,8 @@ impl std::error::Error for ConnectionDropped {}
 pub fn app(ctx: Arc<MockContext>, platform_routes: Router) -> Router {
     let fallback_ctx = ctx.clone();
     let method_ctx = ctx.clone();
-    let routes = if ctx.admin_enabled {
-        platform_routes.merge(admin::router(ctx.clone()))
-    } else {
-        platform_routes
-    };
-    routes
+    platform_routes
+        .merge(admin::router(ctx.clone()))
         .fallback(move |request: Request| {
             let ctx = fallback_ctx.clone();
             async move { infra_error(&ctx, InfraError::RouteNotFound, &request) }

@@ -47,7 +47,9 @@ async fn start_with(admin_enabled: bool) -> (MockServer, Arc<TestPlatform>, reqw
     let platform = Arc::new(TestPlatform::default());
     let mut ctx = MockContext::new(platform.clone(), VirtualClock::new());
     ctx.body_limit = 1024;
-    ctx.admin_enabled = admin_enabled;
+    if !admin_enabled {
+        ctx.disable_admin();
+    }
     let app = mocks::app(Arc::new(ctx), Router::new().route("/echo", post(echo)));
     let server = MockServer::start(app, "127.0.0.1:0".parse().unwrap())
         .await

@@ -31,11 +31,13 @@ pub fn render(run: &Run) -> String {
 }
 
 fn heading(out: &mut String, v: &Verdict) {
-    let (icon, cases) = if v.failed == 0 {
-        ("✅", format!("all {} cases passed", v.passed + v.skipped))
-    } else {
-        ("❌", format!("{} of {} cases failed", v.failed, v.total()))
+    let cases = match (v.failed, v.skipped) {
+        (0, 0) => format!("all {} cases passed", v.passed),
+        (0, skipped) => format!("{} cases passed, {skipped} skipped", v.passed),
+        (failed, _) => format!("{failed} of {} cases failed", v.total()),
     };
+    // An SLO breach fails the run even when every case passed.
+    let icon = if v.is_pass() { "✅" } else { "❌" };
     let slo = match v.slo_violations {
         0 => "latency SLO met".to_owned(),
         1 => "1 latency SLO violation".to_owned(),
@@ -188,6 +190,28 @@ mod tests {
             seed: Some(7),
             suites: vec![suite],
         }
+    }
+
+    #[test]
+    fn heading_counts_skips_apart_and_fails_on_an_slo_breach() {
+        let skipped = render(&run_with(vec![
+            Case::passed("ok", 1),
+            Case::skipped("later", "no clock"),
+        ]));
+        assert!(
+            skipped.starts_with("## ✅ agentproof: 1 cases passed, 1 skipped"),
+            "{skipped}"
+        );
+
+        let mut slow = run_with(vec![Case::passed("ok", 1)]);
+        slow.suites[0]
+            .latency
+            .record("aui POST /x", std::time::Duration::from_millis(2500));
+        let text = render(&slow);
+        assert!(
+            text.starts_with("## ❌ agentproof: all 1 cases passed, 1 latency SLO violation"),
+            "{text}"
+        );
     }
 
     #[test]

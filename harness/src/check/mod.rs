@@ -1,0 +1,381 @@
+//! `agentproof check`: the conformance gate.
+//!
+//! The split: [`Plan`] is the command line parsed and checked before any traffic (targets,
+//! suites, seed, credentials, report paths); [`execute`] starts the embedded mocks or probes the
+//! targets, runs the suites and returns the `reports::Run`; [`run_cli`] writes the four reports
+//! and maps the run to the exit code. Below it:
+//! - [`target`]: platforms, `--target` parsing, credentials;
+//! - [`client`]: the timed HTTP client and one signing client per platform;
+//! - [`case`]: expectations (status, code, schema), cases and suites as the report sees them;
+//! - [`suites`]: contract, errors and lifecycle per platform;
+//! - [`expiry`]: token expiry, through `/__admin/clock` or short expiries;
+//! - [`badinput`]: generated bad requests (proptest strategies, seeded);
+//! - [`progress`]: the progress bar or plain lines.
+//!
+//! Phases: every platform's contract, errors, lifecycle and bad-input suites run side by side
+//! (one platform's suites in order, since they share its quotas); the expiry suites run last, one
+//! at a time, because they move the clock the embedded mocks share.
+
+pub mod badinput;
+pub mod case;
+pub mod client;
+pub mod expiry;
+pub mod progress;
+pub mod suites;
+pub mod target;
+
+use crate::cli::CheckArgs;
+use crate::config::MockConfig;
+use crate::mock_cmd::{Embedded, EmbeddedOptions};
+use anyhow::{anyhow, bail, Context, Result};
+use case::SuiteRun;
+use client::{ClockOffset, Http};
+use progress::Progress;
+use reports::{Run, Suite};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+use target::{Credentials, Pair, Platform, Target};
+
+/// Every suite, in run order (expiry runs last, alone).
+pub const SUITES: [&str; 5] = ["contract", "errors", "lifecycle", "bad-input", "expiry"];
+
+/// What to run, decided before any request is sent.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Explicit targets; empty means the embedded mocks.
+    pub targets: Vec<(Platform, String)>,
+    /// `--suite` values (`errors`, `aui.expiry`); empty means all.
+    pub suites: Vec<String>,
+    pub seed: u64,
+    pub bad_inputs: usize,
+    pub report_dir: PathBuf,
+    pub junit: Option<PathBuf>,
+    /// Credentials for explicit targets.
+    pub credentials: Credentials,
+    pub progress_bar: bool,
+}
+
+impl Plan {
+    /// Parses and checks the arguments; any error here is a usage error (exit 2).
+    pub fn from_args(args: &CheckArgs) -> Result<Plan> {
+        let mut targets = Vec::new();
+        for spec in &args.target {
+            let (platform, url) = target::parse_target(spec)?;
+            if targets.iter().any(|(p, _)| *p == platform) {
+                bail!("--target {spec:?}: {platform} is given twice");
+            }
+            targets.push((platform, url));
+        }
+        for name in &args.suite {
+            check_suite_name(name)?;
+        }
+        Ok(Plan {
+            targets,
+            suites: args.suite.clone(),
+            seed: args.seed.unwrap_or_else(random_seed),
+            bad_inputs: usize::try_from(args.bad_inputs).unwrap_or(usize::MAX),
+            report_dir: args.report_dir.clone(),
+            junit: args.junit.clone(),
+            credentials: credentials(args)?,
+            progress_bar: !args.no_progress,
+        })
+    }
+
+    /// Whether `suite` of `platform` is selected.
+    pub fn wants(&self, platform: Platform, suite: &str) -> bool {
+        self.suites.is_empty()
+            || self
+                .suites
+                .iter()
+                .any(|s| s == suite || *s == format!("{platform}.{suite}"))
+    }
+}
+
+fn check_suite_name(name: &str) -> Result<()> {
+    let suite = match name.split_once('.') {
+        Some((platform, suite)) => {
+            Platform::parse(platform).ok_or_else(|| {
+                anyhow!("--suite {name:?}: unknown platform {platform:?} (alibaba, aui, duix)")
+            })?;
+            suite
+        }
+        None => name,
+    };
+    if SUITES.contains(&suite) {
+        Ok(())
+    } else {
+        bail!(
+            "--suite {name:?}: unknown suite {suite:?}; suites are {}",
+            SUITES.join(", ")
+        )
+    }
+}
+
+fn credentials(args: &CheckArgs) -> Result<Credentials> {
+    let mut creds = Credentials::default();
+    let pairs = [
+        ("--alibaba-key", &args.alibaba_key, &mut creds.alibaba_key),
+        ("--aui-user", &args.aui_user, &mut creds.aui_user),
+        ("--aui-app", &args.aui_app, &mut creds.aui_app),
+        ("--duix-app", &args.duix_app, &mut creds.duix_app),
+    ];
+    for (flag, value, slot) in pairs {
+        if let Some(value) = value {
+            *slot = Pair::parse(flag, value)?;
+        }
+    }
+    Ok(creds)
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// Everything a suite needs about its target.
+#[derive(Clone)]
+pub struct Ctx {
+    pub target: Target,
+    pub creds: Credentials,
+    pub seed: u64,
+    pub bad_inputs: usize,
+    pub http: Http,
+    pub progress: Progress,
+    /// The target clock's offset from ours, while the expiry suite has moved it.
+    pub clock: ClockOffset,
+}
+
+impl Ctx {
+    pub fn platform(&self) -> Platform {
+        self.target.platform
+    }
+
+    pub fn url(&self) -> &str {
+        &self.target.url
+    }
+}
+
+/// `agentproof check`: plan, run, write the reports, exit 0/1 (2 comes back as an error).
+pub async fn run_cli(args: CheckArgs) -> Result<u8> {
+    let plan = Plan::from_args(&args)?;
+    eprintln!(
+        "agentproof check: seed {} (replay with --seed {})",
+        plan.seed, plan.seed
+    );
+    let progress = Progress::new(plan.progress_bar);
+    let run = execute(&plan, &progress).await;
+    progress.finish();
+    let run = run?;
+    let written = reports::write_all(&run, &plan.report_dir).with_context(|| {
+        format!(
+            "cannot write the reports into --report-dir {}",
+            plan.report_dir.display()
+        )
+    })?;
+    if let Some(junit) = &plan.junit {
+        std::fs::write(junit, reports::render::junit::render(&run))
+            .with_context(|| format!("cannot write --junit {}", junit.display()))?;
+    }
+    let verdict = run.verdict();
+    for suite in &run.suites {
+        for violation in reports::slo::Slo::default().evaluate(&suite.latency) {
+            println!(
+                "SLO broken in {}: {}: {violation}",
+                suite.qualified_name(),
+                violation.route
+            );
+        }
+    }
+    println!(
+        "{} passed, {} failed, {} skipped, {} SLO violations; reports in {} (open {})",
+        verdict.passed,
+        verdict.failed,
+        verdict.skipped,
+        verdict.slo_violations,
+        plan.report_dir.display(),
+        written.html.display()
+    );
+    Ok(u8::try_from(run.exit_code()).unwrap_or(1))
+}
+
+/// Starts the embedded mocks (no targets) or probes the targets, then runs every selected suite.
+pub async fn execute(plan: &Plan, progress: &Progress) -> Result<Run> {
+    let started_at = now_rfc3339();
+    let started = Instant::now();
+    let http = Http::new()?;
+    let (embedded, targets, creds) = if plan.targets.is_empty() {
+        let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default())
+            .await
+            .context("cannot start the embedded mocks")?;
+        let creds = Credentials::from_info(&embedded.info);
+        let urls: Vec<(Platform, String)> = Platform::ALL
+            .into_iter()
+            .filter_map(|p| embedded.url(p.name()).map(|u| (p, u.to_string())))
+            .collect();
+        (Some(embedded), urls, creds)
+    } else {
+        (None, plan.targets.clone(), plan.credentials.clone())
+    };
+    let result = run_targets(plan, progress, &http, &targets, &creds).await;
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    let suites = result?;
+    Ok(Run {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        target: targets
+            .iter()
+            .map(|(p, u)| (p.name().to_string(), u.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        seed: Some(plan.seed),
+        suites,
+    })
+}
+
+async fn run_targets(
+    plan: &Plan,
+    progress: &Progress,
+    http: &Http,
+    targets: &[(Platform, String)],
+    creds: &Credentials,
+) -> Result<Vec<Suite>> {
+    let mut contexts = Vec::new();
+    for (platform, url) in targets {
+        let target = probe(http, *platform, url).await?;
+        contexts.push(Ctx {
+            target,
+            creds: creds.clone(),
+            seed: plan.seed,
+            bad_inputs: plan.bad_inputs,
+            http: http.clone(),
+            progress: progress.clone(),
+            clock: ClockOffset::default(),
+        });
+    }
+    let parallel = contexts.iter().map(|ctx| async move {
+        let mut suites = Vec::new();
+        for name in SUITES.iter().filter(|s| **s != "expiry") {
+            if plan.wants(ctx.platform(), name) {
+                suites.push(run_suite(ctx, name).await);
+            }
+        }
+        suites
+    });
+    let mut suites: Vec<Suite> = futures_util::future::join_all(parallel)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    for ctx in &contexts {
+        if plan.wants(ctx.platform(), "expiry") {
+            suites.push(run_suite(ctx, "expiry").await);
+        }
+    }
+    Ok(suites)
+}
+
+/// Checks that `url` answers HTTP at all (exit 2 naming the URL otherwise) and whether it has
+/// the mocks' `/__admin/clock`.
+pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target> {
+    let clock_url = format!("{url}/__admin/clock");
+    let response = http
+        .client()
+        .get(&clock_url)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| anyhow!("the {platform} target {url} cannot be reached: {e}"))?;
+    let has_clock = response.status().is_success()
+        && response
+            .json::<serde_json::Value>()
+            .await
+            .is_ok_and(|v| v.get("now_ms").is_some_and(serde_json::Value::is_i64));
+    Ok(Target {
+        platform,
+        url: url.to_string(),
+        has_clock,
+    })
+}
+
+/// Runs one suite of one platform.
+pub async fn run_suite(ctx: &Ctx, name: &str) -> Suite {
+    let mut run = SuiteRun::new(ctx.platform(), name, &ctx.http, &ctx.progress);
+    match name {
+        "contract" => suites::contract(ctx, &mut run).await,
+        "errors" => suites::errors(ctx, &mut run).await,
+        "lifecycle" => suites::lifecycle(ctx, &mut run).await,
+        "bad-input" => badinput::run(ctx, &mut run).await,
+        _ => expiry::run(ctx, &mut run).await,
+    }
+    run.finish()
+}
+
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> CheckArgs {
+        let mut argv = vec!["agentproof", "check"];
+        argv.extend_from_slice(extra);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Check(args) => args,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_plan_names_its_targets_and_seed() {
+        let plan = Plan::from_args(&args(&["--target", "aui=http://h:1", "--seed", "7"])).unwrap();
+        assert_eq!(
+            plan.targets,
+            vec![(Platform::Aui, "http://h:1".to_string())]
+        );
+        assert_eq!(plan.seed, 7);
+        assert!(plan.wants(Platform::Aui, "expiry"));
+    }
+
+    #[test]
+    fn suites_filter_by_name_or_platform_dot_name() {
+        let plan =
+            Plan::from_args(&args(&["--suite", "errors", "--suite", "duix.expiry"])).unwrap();
+        assert!(plan.wants(Platform::Aui, "errors"));
+        assert!(plan.wants(Platform::Duix, "expiry"));
+        assert!(!plan.wants(Platform::Aui, "expiry"));
+    }
+
+    #[test]
+    fn usage_errors_name_the_flag() {
+        for (argv, needle) in [
+            (vec!["--suite", "speed"], "unknown suite"),
+            (vec!["--suite", "zoom.errors"], "unknown platform"),
+            (
+                vec!["--target", "aui=http://a", "--target", "aui=http://b"],
+                "twice",
+            ),
+            (vec!["--aui-user", "nocolon"], "--aui-user"),
+        ] {
+            let error = Plan::from_args(&args(&argv)).unwrap_err().to_string();
+            assert!(error.contains(needle), "{argv:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn fewer_than_500_bad_inputs_is_refused_by_the_parser() {
+        let argv = ["agentproof", "check", "--bad-inputs", "10"];
+        assert!(crate::cli::Cli::try_parse_from(argv).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! Loading the mocks' configuration: demo defaults, then a TOML file, then environment variables.
+//! Flags are applied by the caller last.
+
+use anyhow::{Context, Result};
+use mocks::alibaba::AlibabaConfig;
+use mocks::aui::AuiConfig;
+use mocks::duix::DuixConfig;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Everything `agentproof mock` needs to know.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MockConfig {
+    pub alibaba: AlibabaConfig,
+    pub aui: AuiConfig,
+    pub duix: DuixConfig,
+    pub webhook: WebhookConfig,
+}
+
+/// The embedded reference vendor webhook.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Shared secret it requires; DUIX sends it too.
+    pub secret: Option<String>,
+    pub delay_ms: u64,
+}
+
+impl MockConfig {
+    /// Defaults, overlaid by `file` (when given), overlaid by the environment.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("config file {} is not valid", path.display()))?
+            }
+            None => MockConfig::default(),
+        };
+        config.apply_env(env);
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        let alibaba = &mut self.alibaba;
+        if let Some(first) = alibaba.credentials.first_mut() {
+            set(
+                &mut first.access_key_id,
+                env("AGENTPROOF_ALIBABA_ACCESS_KEY_ID"),
+            );
+            set(
+                &mut first.access_key_secret,
+                env("AGENTPROOF_ALIBABA_ACCESS_KEY_SECRET"),
+            );
+        }
+        let aui = &mut self.aui;
+        set(&mut aui.app_id, env("AGENTPROOF_AUI_APP_ID"));
+        set(&mut aui.app_key, env("AGENTPROOF_AUI_APP_KEY"));
+        set(&mut aui.login_user, env("AGENTPROOF_AUI_LOGIN_USER"));
+        set(
+            &mut aui.login_password,
+            env("AGENTPROOF_AUI_LOGIN_PASSWORD"),
+        );
+        if let Some(app) = self.duix.apps.first_mut() {
+            set(&mut app.app_id, env("AGENTPROOF_DUIX_APP_ID"));
+            set(&mut app.app_key, env("AGENTPROOF_DUIX_APP_KEY"));
+        }
+    }
+}
+
+fn set(field: &mut String, value: Option<String>) {
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        *field = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("agentproof-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("agentproof.toml");
+        std::fs::write(
+            &file,
+            "[aui]\napp_id = \"from-file\"\napp_key = \"file-key\"\n",
+        )
+        .unwrap();
+        let env: HashMap<&str, &str> = [("AGENTPROOF_AUI_APP_KEY", "env-key")].into();
+        let config = MockConfig::load(Some(&file), |k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.aui.app_id, "from-file");
+        assert_eq!(config.aui.app_key, "env-key");
+        assert_eq!(
+            config.duix.apps[0].app_id,
+            DuixConfig::default().apps[0].app_id
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_files_are_named_in_the_error() {
+        let dir =
+            std::env::temp_dir().join(format!("agentproof-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
+        let error = MockConfig::load(Some(&file), |_| None).unwrap_err();
+        assert!(format!("{error:#}").contains("bad.toml"), "{error:#}");
+        let missing = MockConfig::load(Some(&dir.join("absent.toml")), |_| None).unwrap_err();
+        assert!(format!("{missing:#}").contains("absent.toml"));
+    }
+
+    #[test]
+    fn every_toml_example_in_the_readme_loads() {
+        let readme = include_str!("../../README.md");
+        let blocks: Vec<&str> = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap_or(""))
+            .collect();
+        assert!(blocks.len() >= 2, "the README shows its config examples");
+        for block in blocks {
+            let config: MockConfig = toml::from_str(block)
+                .unwrap_or_else(|e| panic!("README example does not load: {e}\n{block}"));
+            assert!(!config.aui.app_id.is_empty());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The `agentproof` binary as a library: the CLI ([`cli`]), one module per subcommand, and the
+//! conformance runner ([`check`]), so integration tests drive the same code the binary runs.
+//!
+//! - [`mock_cmd`]: `agentproof mock`, the three platform mocks in one process;
+//! - [`webhook_cmd`]: `agentproof serve-webhook`, the reference DUIX vendor webhook;
+//! - [`check`]: `agentproof check`, the conformance gate (suites, bad input, latency, reports);
+//! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
+//! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
+//!
+//! Exit codes: 0 success, 1 a target broke a contract or SLO, 2 could not run.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod mock_cmd;
+pub mod schemas_cmd;
+pub mod validate_cmd;
+pub mod webhook_cmd;
+
+use std::process::ExitCode;
+
+/// Runs one parsed command line and maps its result to the process exit code.
+pub async fn run(cli: cli::Cli) -> ExitCode {
+    let result = match cli.command {
+        cli::Command::Mock(args) => mock_cmd::run(args).await.map(|()| 0),
+        cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
+        cli::Command::Check(args) => check::run_cli(args).await,
+        cli::Command::Validate(args) => validate_cmd::run(&args),
+        cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

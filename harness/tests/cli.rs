@@ -1,0 +1,173 @@
+//! The binary's other subcommands and its exit codes, through the built `agentproof`.
+
+use std::process::{Command, Output};
+
+fn agentproof(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("agentproof-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn check_with_no_arguments_passes_and_writes_the_four_reports() {
+    let dir = temp_dir("check");
+    let output = agentproof(&["check", "--report-dir", dir.to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    for file in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(reports::schema::RUN_SCHEMA).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(stderr(&output).contains("seed"), "the seed is printed");
+}
+
+#[test]
+fn check_also_writes_junit_where_asked() {
+    let dir = temp_dir("junit");
+    let junit = dir.join("out.xml");
+    let args = [
+        "check",
+        "--suite",
+        "contract",
+        "--report-dir",
+        dir.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ];
+    let output = agentproof(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(std::fs::read_to_string(junit)
+        .unwrap()
+        .contains("<testsuite"));
+}
+
+#[test]
+fn bad_target_syntax_and_unreachable_targets_exit_2_naming_the_problem() {
+    let output = agentproof(&["check", "--target", "aui"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("PLATFORM=URL"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = temp_dir("unreachable");
+    let output = agentproof(&[
+        "check",
+        "--target",
+        "aui=http://127.0.0.1:1",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("http://127.0.0.1:1"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn validate_exits_0_1_2_for_valid_invalid_and_unknown() {
+    let dir = temp_dir("validate");
+    let good = dir.join("good.json");
+    std::fs::write(&good, r#"{"user_id": "alice_01", "channel_id": "room-7"}"#).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"user_id": "a-b"}"#).unwrap();
+    assert_eq!(
+        agentproof(&[
+            "validate",
+            "aui/getRtcAuthToken.request",
+            good.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let invalid = agentproof(&[
+        "validate",
+        "aui/getRtcAuthToken.request",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(
+        stdout(&invalid).contains("/user_id"),
+        "{}",
+        stdout(&invalid)
+    );
+    let unknown = agentproof(&["validate", "aui/getRtcAuthToken", good.to_str().unwrap()]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("aui/getRtcAuthToken.request"),
+        "{}",
+        stderr(&unknown)
+    );
+    let missing = agentproof(&[
+        "validate",
+        "aui/getRtcAuthToken.request",
+        "/nonexistent/file.json",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reads_standard_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args(["validate", "duix/error", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"code": "1006", "success": false}"#)
+        .unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn schemas_lists_exports_and_prints_openapi() {
+    let list = agentproof(&["schemas"]);
+    assert_eq!(list.status.code(), Some(0));
+    assert!(stdout(&list).contains("duix/checkSig.response"));
+    let dir = temp_dir("export");
+    let export = agentproof(&["schemas", "--export", dir.to_str().unwrap()]);
+    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    assert!(dir
+        .join("aui/getRtcAuthToken.response.schema.json")
+        .is_file());
+    let openapi = agentproof(&["schemas", "--openapi", "aui"]);
+    let document: serde_json::Value = serde_json::from_slice(&openapi.stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+}

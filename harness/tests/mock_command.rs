@@ -1,0 +1,213 @@
+//! `agentproof mock` as a user runs it: a real process, ports picked by the OS, readiness by polling
+//! each mock's health endpoint, the info file, and a graceful exit on SIGTERM and SIGINT.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct MockProcess {
+    child: Child,
+    info: Value,
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("agentproof-{}-{}", std::process::id(), name))
+}
+
+/// Starts `agentproof mock` on free ports and waits for its info file and every health endpoint.
+async fn start_mock(tag: &str) -> MockProcess {
+    let info_file = temp_path(&format!("{tag}-info.json"));
+    let _ = std::fs::remove_file(&info_file);
+    let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args([
+            "mock",
+            "--alibaba-port",
+            "0",
+            "--aui-port",
+            "0",
+            "--duix-port",
+            "0",
+            "--webhook-port",
+            "0",
+        ])
+        .arg("--info-file")
+        .arg(&info_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agentproof binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let info: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&info_file) {
+            if let Ok(info) = serde_json::from_str(&text) {
+                break info;
+            }
+        }
+        assert!(Instant::now() < deadline, "no info file after 60 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let client = reqwest::Client::new();
+    for platform in ["alibaba", "aui", "duix"] {
+        let url = format!("{}/__admin/health", info[platform]["url"].as_str().unwrap());
+        let health: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(health["platform"], platform);
+    }
+    MockProcess { child, info }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(mut child: Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("agentproof mock did not exit within 20 s of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn info_file_names_every_platform_with_its_credentials() {
+    let mock = start_mock("info").await;
+    let info = &mock.info;
+    for (platform, keys) in [
+        (
+            "alibaba",
+            &["url", "access_key_id", "access_key_secret"][..],
+        ),
+        (
+            "aui",
+            &["url", "app_id", "app_key", "login_user", "login_password"][..],
+        ),
+        ("duix", &["url", "app_id", "app_key"][..]),
+    ] {
+        for key in keys {
+            assert!(
+                info[platform][key].as_str().is_some_and(|v| !v.is_empty()),
+                "{platform}.{key} missing: {info}"
+            );
+        }
+        assert!(
+            info[platform]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:"),
+            "binds loopback by default"
+        );
+    }
+    signal(&mock.child, "TERM");
+    assert!(wait_exit(mock.child).success());
+}
+
+#[tokio::test]
+async fn sigint_stops_the_mocks_gracefully() {
+    let mock = start_mock("int").await;
+    let url = format!(
+        "{}/__admin/health",
+        mock.info["aui"]["url"].as_str().unwrap()
+    );
+    signal(&mock.child, "INT");
+    assert!(wait_exit(mock.child).success());
+    assert!(
+        reqwest::get(url).await.is_err(),
+        "the port is closed after exit"
+    );
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error_with_exit_code_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args([
+            "mock",
+            "--alibaba-port",
+            &port,
+            "--aui-port",
+            "0",
+            "--duix-port",
+            "0",
+            "--webhook-port",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--alibaba-port"), "{stderr}");
+}
+
+#[test]
+fn a_broken_config_file_is_named_with_exit_code_2() {
+    let file = temp_path("broken.toml");
+    std::fs::write(&file, "[aui\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args(["mock", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.toml"));
+}
+
+#[tokio::test]
+async fn no_admin_leaves_the_admin_api_out_but_serves_the_platform() {
+    let info_file = temp_path("no-admin-info.json");
+    let _ = std::fs::remove_file(&info_file);
+    let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .args([
+            "mock",
+            "--only",
+            "alibaba,aui",
+            "--no-admin",
+            "--alibaba-port",
+            "0",
+            "--aui-port",
+            "0",
+        ])
+        .arg("--info-file")
+        .arg(&info_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let info: Value = loop {
+        if let Some(info) = std::fs::read_to_string(&info_file)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+        {
+            break info;
+        }
+        assert!(Instant::now() < deadline, "no info file after 60 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let aui = info["aui"]["url"].as_str().unwrap();
+    let health = reqwest::get(format!("{aui}/__admin/health")).await.unwrap();
+    assert_eq!(health.status(), 404);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["code"], 404, "the AUI envelope: {body}");
+    let login = reqwest::Client::new()
+        .post(format!("{aui}/api/v2/aiagent/login"))
+        .json(&serde_json::json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(info.get("duix").is_none(), "--only leaves duix out: {info}");
+    signal(&child, "TERM");
+    assert!(wait_exit(child).success());
+}
