@@ -421,3 +421,38 @@ async fn a_deployed_server_can_leave_the_admin_api_out() {
         .status()
         .is_success());
 }
+
+#[tokio::test]
+async fn aui_and_duix_serve_their_openapi_documents_and_alibaba_says_it_has_none() {
+    let clock = VirtualClock::new();
+    let local: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let aui = mocks::aui::start(mocks::aui::AuiConfig::default(), clock.clone(), local)
+        .await
+        .unwrap();
+    let duix = mocks::duix::start(mocks::duix::DuixConfig::default(), clock.clone(), local)
+        .await
+        .unwrap();
+    let alibaba = mocks::alibaba::start(mocks::alibaba::AlibabaConfig::default(), clock, local)
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    for (server, name) in [(&aui, "aui"), (&duix, "duix")] {
+        let served = get_json(&client, format!("{}/__admin/openapi.json", server.url())).await;
+        assert_eq!(served["openapi"], "3.1.0");
+        assert_eq!(
+            Some(served),
+            schemas::openapi::openapi(name),
+            "{name} serves the composed document"
+        );
+    }
+    let none = client
+        .get(format!("{}/__admin/openapi.json", alibaba.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), StatusCode::NOT_FOUND);
+    assert!(
+        none.json::<Value>().await.unwrap()["Code"].is_string(),
+        "in the Alibaba envelope"
+    );
+}

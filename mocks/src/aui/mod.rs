@@ -88,6 +88,11 @@ impl Platform for Aui {
         "aui"
     }
 
+    /// The OpenAPI 3.1 document composed from our JSON Schemas, at `/__admin/openapi.json`.
+    fn openapi(&self) -> Option<serde_json::Value> {
+        schemas::openapi::openapi("aui")
+    }
+
     fn route_key(&self, _method: &Method, uri: &Uri, _headers: &HeaderMap) -> String {
         routes::route_key(uri.path()).to_string()
     }

@@ -91,6 +91,11 @@ impl Platform for Duix {
         "duix"
     }
 
+    /// The OpenAPI 3.1 document composed from our JSON Schemas, at `/__admin/openapi.json`.
+    fn openapi(&self) -> Option<serde_json::Value> {
+        schemas::openapi::openapi("duix")
+    }
+
     fn route_key(&self, _method: &Method, uri: &Uri, _headers: &HeaderMap) -> String {
         let path = uri.path();
         if routes::is_route(path) {
