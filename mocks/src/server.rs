@@ -11,7 +11,7 @@ use crate::platform::{InfraError, MockContext, RequestMeta};
 use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::net::SocketAddr;
@@ -25,6 +25,8 @@ use tower::ServiceExt;
 /// Largest HTTP/1 head (request line and headers) hyper buffers; a huge query up to this size still
 /// reaches our edge, which answers it in the platform's envelope.
 const MAX_HEAD_BYTES: usize = 1024 * 1024;
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -113,7 +115,13 @@ impl MockServer {
 async fn accept_loop(listener: TcpListener, app: Router, mut stopped: watch::Receiver<bool>) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(MAX_HEAD_BYTES);
+    // The timer lets hyper enforce the header-read timeout: a client that sends its request head
+    // byte by byte (slowloris) is cut off instead of holding a connection for ever.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
