@@ -8,6 +8,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Latest instant the clock shows: 9999-12-31T23:59:59.999Z, the end of what RFC 3339 (and so every
+/// timestamp the platforms parse) can name. Keeping "now" in `0..=MAX_NOW_MS` also leaves room for
+/// `now + expiry` sums everywhere downstream, which would overflow near `i64::MAX`.
+pub const MAX_NOW_MS: i64 = 253_402_300_799_999;
+
 /// Real time plus an adjustable offset, cheap to clone (an `Arc` inside).
 #[derive(Clone, Debug, Default)]
 pub struct VirtualClock {
@@ -21,8 +26,11 @@ impl VirtualClock {
     }
 
     /// Milliseconds since the Unix epoch, as the mocks see them.
+    /// Clamped to `0..=MAX_NOW_MS` whatever the offset (the admin API takes any i64).
     pub fn now_ms(&self) -> i64 {
-        real_now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        real_now_ms()
+            .saturating_add(self.offset_ms.load(Ordering::Relaxed))
+            .clamp(0, MAX_NOW_MS)
     }
 
     /// Seconds since the Unix epoch, as the mocks see them.
@@ -38,7 +46,7 @@ impl VirtualClock {
     /// Makes "now" the given instant; the clock keeps running from there.
     pub fn set_now_ms(&self, now_ms: i64) {
         self.offset_ms
-            .store(now_ms - real_now_ms(), Ordering::Relaxed);
+            .store(now_ms.saturating_sub(real_now_ms()), Ordering::Relaxed);
     }
 
     /// Sets the offset from real time directly.
@@ -47,8 +55,13 @@ impl VirtualClock {
     }
 
     /// Moves the clock forward (or back, with a negative value).
+    /// Saturates rather than wrapping: a huge step lands at the end of time, not before 1970.
     pub fn advance_ms(&self, by_ms: i64) {
-        self.offset_ms.fetch_add(by_ms, Ordering::Relaxed);
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                Some(offset.saturating_add(by_ms))
+            });
     }
 
     /// Back to real time.
@@ -90,6 +103,21 @@ mod tests {
         let after = clock.now_ms();
         assert!(after - before >= 24 * 3600 * 1000);
         assert!(after - before < 24 * 3600 * 1000 + 5_000);
+    }
+
+    #[test]
+    fn extreme_offsets_clamp_instead_of_overflowing() {
+        let clock = VirtualClock::new();
+        clock.set_offset_ms(i64::MAX);
+        assert_eq!(clock.now_ms(), MAX_NOW_MS);
+        clock.advance_ms(i64::MAX);
+        assert_eq!(clock.now_ms(), MAX_NOW_MS);
+        clock.set_now_ms(i64::MIN);
+        assert_eq!(clock.now_ms(), 0);
+        clock.set_offset_ms(i64::MIN);
+        clock.advance_ms(i64::MIN);
+        assert_eq!(clock.now_ms(), 0);
+        assert_eq!(rfc3339(clock.now_ms()), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

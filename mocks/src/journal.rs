@@ -106,7 +106,8 @@ impl Journal {
     }
 }
 
-/// Replaces secret header values with `***`.
+/// Replaces secret header values with `***` and cuts long ones to [`MAX_BODY_CHARS`] bytes: a
+/// request head may be up to 1 MiB, and the journal keeps a thousand of them.
 pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
@@ -114,7 +115,8 @@ pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> 
             let shown = if SECRET_HEADERS.contains(&name.as_str()) {
                 "***".to_string()
             } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
+                let bytes = value.as_bytes();
+                String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY_CHARS)]).into_owned()
             };
             (name.as_str().to_string(), shown)
         })

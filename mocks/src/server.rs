@@ -117,8 +117,11 @@ async fn accept_loop(listener: TcpListener, app: Router, mut stopped: watch::Rec
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // The timer lets hyper enforce the header-read timeout: a client that sends its request head
     // byte by byte (slowloris) is cut off instead of holding a connection for ever.
+    // Half-close support: a client may shut its write side once its request is sent (`nc -N`,
+    // some proxies); without it hyper takes the FIN as an abort and drops the answer.
     builder
         .http1()
+        .half_close(true)
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES);

@@ -533,6 +533,43 @@ mod nonce {
     }
 
     #[tokio::test]
+    async fn an_empty_nonce_is_missing_in_v3_as_in_v1() {
+        let mock = Mock::start().await;
+        let params = [("AIAgentId", "a"), ("UserId", "u")];
+        let mut request = mock.v3("GenerateMessageChatToken", ICE, &params);
+        request.nonce = String::new();
+        mock.send_v3(&request)
+            .await
+            .assert_error(400, "MissingSignatureNonce");
+        let v1 = Mock::v1_params("GenerateMessageChatToken", ICE, &[("SignatureNonce", "")]);
+        mock.send_v1("POST", &v1, SECRET)
+            .await
+            .assert_error(400, "MissingSignatureNonce");
+    }
+
+    #[tokio::test]
+    async fn a_nonce_longer_than_256_bytes_is_refused_naming_it() {
+        let mock = Mock::start().await;
+        let params = [("AIAgentId", "a"), ("UserId", "u")];
+        let mut request = mock.v3("GenerateMessageChatToken", ICE, &params);
+        request.nonce = "n".repeat(10_000);
+        let reply = mock.send_v3(&request).await;
+        reply.assert_error(400, "InvalidParameter");
+        assert!(reply.message().contains("SignatureNonce"), "{}", reply.body);
+        let long = "n".repeat(257);
+        let v1 = Mock::v1_params(
+            "GenerateMessageChatToken",
+            ICE,
+            &[("SignatureNonce", &long)],
+        );
+        mock.send_v1("POST", &v1, SECRET)
+            .await
+            .assert_error(400, "InvalidParameter");
+        request.nonce = "n".repeat(256);
+        mock.send_v3(&request).await.assert_ok();
+    }
+
+    #[tokio::test]
     async fn a_forged_request_does_not_burn_the_nonce() {
         let mock = Mock::start().await;
         let mut request = mock.v3(
@@ -1086,6 +1123,51 @@ mod lifecycle {
             mock.call_v3("GetAgent", RTC, &ids).await.assert_ok()["Status"],
             "1"
         );
+    }
+
+    #[tokio::test]
+    async fn updates_cannot_grow_a_config_past_its_cap() {
+        let mock = Mock::start().await;
+        let id = start_instance(&mock).await;
+        let rtc = rtc_config();
+        mock.call_v3("StartAgent", RTC, &start_agent("c9", "t9", &rtc))
+            .await
+            .assert_ok();
+        let task = [("AppId", "app1"), ("ChannelId", "c9"), ("TaskId", "t9")];
+        // Each update adds a new 25 KB key (a query holds 32 KiB): the third would pass 64 KiB.
+        let big = "x".repeat(25_000);
+        for (n, status) in [(1, 200), (2, 200), (3, 400)] {
+            let patch = serde_json::json!({ format!("K{n}"): big }).to_string();
+            let update = [("InstanceId", id.as_str()), ("TemplateConfig", &patch)];
+            let reply = mock.call_v3("UpdateAIAgentInstance", ICE, &update).await;
+            let rtc_update = [&task[..], &[("VoiceChatConfig", patch.as_str())]].concat();
+            let rtc_reply = mock.call_v3("UpdateAgent", RTC, &rtc_update).await;
+            for (reply, param) in [(reply, "TemplateConfig"), (rtc_reply, "VoiceChatConfig")] {
+                assert_eq!(reply.status, status, "{}", reply.body);
+                if status == 400 {
+                    reply.assert_error(400, "InvalidParameter");
+                    assert!(reply.message().contains(param), "{}", reply.body);
+                }
+            }
+        }
+        let describe = [("InstanceId", id.as_str())];
+        let kept = mock
+            .call_v3("DescribeAIAgentInstance", ICE, &describe)
+            .await;
+        let template = &kept.assert_ok()["Instance"]["TemplateConfig"];
+        assert!(template["K2"].is_string() && template["K3"].is_null());
+        // Too big for a query: a new instance's config comes in a form body.
+        let huge = serde_json::json!({ "K": "x".repeat(70_000) }).to_string();
+        let mut start = mock.v3("StartAIAgentInstance", ICE, &[("AIAgentId", "a")]);
+        let form = format!(
+            "RuntimeConfig={}",
+            protocol::alibaba::encoding::percent_encode(&huge)
+        );
+        start.body = form.into_bytes();
+        start.content_type = Some("application/x-www-form-urlencoded".into());
+        let reply = mock.send_v3(&start).await;
+        reply.assert_error(400, "InvalidParameter");
+        assert!(reply.message().contains("RuntimeConfig"), "{}", reply.body);
     }
 
     #[tokio::test]

@@ -289,6 +289,31 @@ async fn the_channel_routes_update_and_generated_calls_work_end_to_end() {
 }
 
 #[tokio::test]
+async fn a_cloud_refusing_the_servers_access_key_is_a_502_not_the_clients_fault() {
+    let env = env().await;
+    let config = AuiConfig {
+        upstream: UpstreamConfig {
+            endpoint: env._alibaba.url(),
+            access_key_id: AK_ID.into(),
+            access_key_secret: "not-the-secret".into(),
+            ..UpstreamConfig::default()
+        },
+        ..AuiConfig::default()
+    };
+    let aui = mocks::aui::start(config, env.clock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let env = Env { aui, ..env };
+    let token = env.login().await;
+    let body = json!({"user_id": "u1", "ai_agent_instance_id": "i"});
+    let (status, answer) = env
+        .call("describeAIAgentInstance", Some(&token), body)
+        .await;
+    assert_error(status, &answer, 502, "SignatureDoesNotMatch", "AccessKey");
+    assert!(answer["request_id"].is_string(), "{answer}");
+}
+
+#[tokio::test]
 async fn an_unknown_instance_gets_the_upstream_error_with_its_code_and_request_id() {
     let env = env().await;
     let token = env.login().await;
@@ -411,6 +436,11 @@ async fn other_bad_input_is_a_400_naming_the_field() {
             json!({"template_config": {}, "region": "../etc"}),
             "region",
         ),
+        (
+            "generateMessageChatToken",
+            json!({"ai_agent_id": "a", "user_id": "u", "region": "-"}),
+            "region",
+        ),
     ];
     for (route, body, field) in cases {
         let (status, answer) = env.call(route, t, body).await;
@@ -460,6 +490,61 @@ async fn routes_need_a_bearer_token_from_login() {
     );
     let (status, answer) = env.call("login", None, json!({"username": "demo"})).await;
     assert_error(status, &answer, 400, "MissingParameter", "password");
+}
+
+/// An HS256 JWT for `demo` signed with `key`, valid for an hour of `env`'s clock.
+fn jwt_signed_with(env: &Env, key: &str) -> String {
+    let now = env.clock.now_secs();
+    protocol::duix::sign_token("demo", key, now, now + 3600)
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_published_key_is_refused_unless_that_key_is_configured() {
+    let env = env().await;
+    let body = json!({"user_id": "u"});
+    let forged = jwt_signed_with(&env, "agentproof-demo-jwt-secret");
+    let (status, answer) = env
+        .call("getRtcAuthToken", Some(&forged), body.clone())
+        .await;
+    assert_error(status, &answer, 403, "Forbidden", "signature");
+
+    let env = env_with(AuiConfig {
+        jwt_secret: "configured-key".into(),
+        ..AuiConfig::default()
+    })
+    .await;
+    let token = jwt_signed_with(&env, "configured-key");
+    assert_eq!(env.call("getRtcAuthToken", Some(&token), body).await.0, 200);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_even_when_one_is_valid() {
+    let env = env().await;
+    let token = env.login().await;
+    let url = format!("{}/api/v2/aiagent/getRtcAuthToken", env.aui.url());
+    for pair in [
+        [format!("Bearer {token}"), "Bearer x".into()],
+        ["Bearer x".into(), format!("Bearer {token}")],
+    ] {
+        let response = env
+            .http
+            .post(&url)
+            .header("authorization", &pair[0])
+            .header("authorization", &pair[1])
+            .json(&json!({"user_id": "u"}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap();
+        assert_error(
+            status,
+            &answer,
+            403,
+            "Forbidden",
+            "one Authorization header",
+        );
+    }
 }
 
 #[tokio::test]

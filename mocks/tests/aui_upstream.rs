@@ -425,3 +425,148 @@ fn no_body_makes_any_route_answer_5xx_while_the_cloud_is_healthy() {
         prop_assert_eq!(&answer["code"], &json!(status));
     });
 }
+
+/// A hand-made upstream on a raw socket: reads one request head, writes `head`, then calls `tail`
+/// with the socket to misbehave as long as it likes.
+async fn raw_upstream<F, Fut>(head: &'static str, tail: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let tail = std::sync::Arc::new(tail);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tail = tail.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if socket.write_all(head.as_bytes()).await.is_ok() {
+                    tail(socket).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_body_that_never_ends_gets_504_within_the_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+    let endpoint = raw_upstream(head, |mut socket| async move {
+        while socket.write_all(b"1\r\n \r\n").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let aui = start_aui(&endpoint, SMALL_TIMEOUT_MS, VirtualClock::new()).await;
+    let started = Instant::now();
+    let (status, body) = post(&aui, "stopAIAgentInstance", stop_body()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (504, Some("UpstreamTimeout")),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_two_gigabyte_answer_is_refused_after_a_megabyte() {
+    use tokio::io::AsyncWriteExt;
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n";
+    let endpoint = raw_upstream(head, |mut socket| async move {
+        let block = vec![b' '; 64 * 1024];
+        while socket.write_all(&block).await.is_ok() {}
+    })
+    .await;
+    let aui = start_aui(&endpoint, 5000, VirtualClock::new()).await;
+    let started = Instant::now();
+    let (status, body) = post(&aui, "stopAIAgentInstance", stop_body()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (502, Some("UpstreamBadResponse")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_from_the_cloud_is_not_followed() {
+    let elsewhere = ice_answering(FakeIce).await;
+    let redirect = ResponseTemplate::new(307).insert_header("location", elsewhere.uri() + "/");
+    let ice = ice_answering(redirect).await;
+    let aui = start_aui(&ice.uri(), 5000, VirtualClock::new()).await;
+    let (status, body) = post(&aui, "stopAIAgentInstance", stop_body()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (502, Some("UpstreamBadResponse")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap().contains("307"), "{body}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn valid_json_of_the_wrong_shape_is_a_bad_response_on_every_upstream_route() {
+    let wrong = json!({"RequestId": 7, "Instance": "nope", "InstanceId": {"a": 1}, "Token": [1],
+        "AppId": null, "ChannelId": true});
+    let ice = ice_answering(ResponseTemplate::new(200).set_body_json(wrong)).await;
+    let aui = start_aui(&ice.uri(), 5000, VirtualClock::new()).await;
+    for (route, body) in [
+        (
+            "describeAIAgentInstance",
+            json!({"user_id": "u", "ai_agent_instance_id": "i"}),
+        ),
+        (
+            "startAIAgentInstance",
+            json!({"user_id": "u", "workflow_type": "VoiceChat"}),
+        ),
+        ("generateAIAgentCall", json!({"template_config": {}})),
+        (
+            "generateMessageChatToken",
+            json!({"user_id": "u", "ai_agent_id": "a"}),
+        ),
+    ] {
+        let (status, answer) = post(&aui, route, body).await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (502, Some("UpstreamBadResponse")),
+            "{route}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_alibaba_error_with_a_non_json_body_is_a_bad_response() {
+    let ice = ice_answering(ResponseTemplate::new(400).set_body_string("Bad Request")).await;
+    let aui = start_aui(&ice.uri(), 5000, VirtualClock::new()).await;
+    let (status, body) = post(&aui, "stopAIAgentInstance", stop_body()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (502, Some("UpstreamBadResponse")),
+        "{body}"
+    );
+}

@@ -331,6 +331,53 @@ mod vendor_webhook {
     }
 
     #[tokio::test]
+    async fn an_oversized_body_or_another_method_gets_the_vendors_json_not_a_bare_status() {
+        let hook = vendor(VendorConfig::default()).await;
+        let client = reqwest::Client::new();
+        let mut huge = request();
+        huge["dh-question"] = json!("x".repeat(3 * 1024 * 1024));
+        let response = client.post(hook.url()).json(&huge).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.expect("a JSON refusal");
+        assert_eq!(
+            (body["code"].as_str(), body["success"].as_bool()),
+            (Some("400"), Some(false))
+        );
+        let mut big = request();
+        big["dh-question"] = json!("y".repeat(1024 * 1024));
+        let response = client.post(hook.url()).json(&big).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let response = client.get(hook.url()).send().await.unwrap();
+        assert_eq!(response.status(), 405);
+        let body: Value = response.json().await.expect("a JSON refusal");
+        assert_eq!(body["code"], "405");
+    }
+
+    #[tokio::test]
+    async fn the_bearer_scheme_is_case_insensitive() {
+        let hook = vendor(VendorConfig {
+            shared_secret: Some("s3cret".into()),
+            answer_delay_ms: 0,
+        })
+        .await;
+        let client = reqwest::Client::new();
+        for (authorization, want) in [
+            ("bearer s3cret", 200),
+            ("BEARER  s3cret", 200),
+            ("bearer nope", 403),
+        ] {
+            let response = client
+                .post(hook.url())
+                .header("authorization", authorization)
+                .json(&request())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), want, "{authorization}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_shared_secret_makes_missing_auth_401_and_wrong_auth_403() {
         let hook = vendor(VendorConfig {
             shared_secret: Some("s3cret".into()),

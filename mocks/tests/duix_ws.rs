@@ -10,6 +10,8 @@ use mocks::duix::DEMO_APP_ID;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer as WireMock, ResponseTemplate};
@@ -427,6 +429,45 @@ mod malformed {
             (status, body["code"].as_str(), body["success"].as_bool()),
             (400, Some("-1"), Some(false))
         );
+    }
+
+    #[tokio::test]
+    async fn text_that_is_not_utf8_gets_an_error_and_a_1007_close_not_a_silent_drop() {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        let platform = platform(config()).await;
+        let (mut ws, _) = platform.session(None).await;
+        let invalid = Frame::message(&b"{\"type\":\"\xff\"}"[..], OpCode::Data(Data::Text), true);
+        ws.send(Message::Frame(invalid)).await.unwrap();
+        let error = next_json(&mut ws).await;
+        assert_eq!(
+            (error["type"].as_str(), error["code"].as_str()),
+            (Some("error"), Some("-1"))
+        );
+        expect_bye(&mut ws, "bad-frame", 1007).await;
+        assert_eq!(platform.counts().await, (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_client_close_frame_gets_the_closing_handshake_reply() {
+        let platform = platform(config()).await;
+        for started in [false, true] {
+            let mut ws = if started {
+                platform.session(None).await.0
+            } else {
+                platform.connect().await
+            };
+            let frame = CloseFrame {
+                code: CloseCode::Normal,
+                reason: "done".into(),
+            };
+            ws.send(Message::Close(Some(frame))).await.unwrap();
+            match next_event(&mut ws).await {
+                Event::Close(Some((code, _))) => assert_eq!(code, 1000),
+                other => panic!("expected the server's close frame, got {other:?}"),
+            }
+        }
+        assert_eq!(platform.counts().await, (0, 0));
     }
 
     #[tokio::test]

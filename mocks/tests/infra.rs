@@ -456,3 +456,78 @@ async fn aui_and_duix_serve_their_openapi_documents_and_alibaba_says_it_has_none
         "in the Alibaba envelope"
     );
 }
+
+#[tokio::test]
+async fn an_extreme_clock_setting_is_clamped_and_every_request_still_answers() {
+    let (server, _, client) = start().await;
+    let url = format!("{}/__admin/clock", server.url());
+    for change in [
+        json!({"offset_ms": i64::MAX}),
+        json!({"advance_ms": i64::MAX}),
+        json!({"now_ms": i64::MIN}),
+    ] {
+        let answer = client.post(&url).json(&change).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{change}");
+        let now = answer.json::<Value>().await.unwrap()["now_ms"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            (0..=mocks::clock::MAX_NOW_MS).contains(&now),
+            "{change}: {now}"
+        );
+        let echo = client.post(format!("{}/echo", server.url())).send().await;
+        assert_eq!(echo.unwrap().status(), StatusCode::OK, "{change}");
+    }
+}
+
+/// Sends `request` on a raw socket, closes the write half, and reads the answer to the end.
+async fn send_then_half_close(server: &MockServer, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("answer within 10 s")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    let (server, _, client) = start().await;
+    // The delay makes the race certain: the client's FIN arrives long before the answer is ready.
+    let rule = json!({"route": "/echo", "latency": {"kind": "fixed", "ms": 200}});
+    client
+        .post(format!("{}/__admin/faults", server.url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    let request = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+    let answer = send_then_half_close(&server, request).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(answer.contains("\"len\":2"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn the_journal_keeps_only_the_start_of_a_huge_header() {
+    let (server, _, client) = start().await;
+    let huge = "a".repeat(200_000);
+    client
+        .post(format!("{}/echo", server.url()))
+        .header("x-huge", &huge)
+        .send()
+        .await
+        .unwrap();
+    let journal = get_json(&client, format!("{}/__admin/requests", server.url())).await;
+    let headers = journal["requests"][0]["headers"].to_string();
+    assert!(headers.contains("aaaa"), "{headers:.200}");
+    assert!(
+        headers.len() < 2 * mocks::journal::MAX_BODY_CHARS,
+        "{} bytes kept",
+        headers.len()
+    );
+}

@@ -12,6 +12,7 @@
 //! - a V1 request without `Signature` is `IncompleteSignature`; without `AccessKeyId`,
 //!   `SignatureNonce` or `Timestamp` it is `Missing{Name}`;
 //! - a V3 `x-acs-content-sha256` that is not the body's hash is `SignatureDoesNotMatch`;
+//! - a `SignatureNonce` over [`MAX_NONCE_BYTES`] is `InvalidParameter` naming it;
 //! - the nonce is recorded only once the signature has been verified, so forged requests cannot
 //!   burn other callers' nonces; nonces are global, as the gateway's are ("全网31分钟内不重复").
 
@@ -35,6 +36,10 @@ const SINGLE_HEADERS: [&str; 7] = [
     "x-acs-content-sha256",
     "content-type",
 ];
+
+/// Longest `SignatureNonce` accepted. The SDKs send 32 to 36 characters; without a cap the
+/// nonce store's memory (capacity × nonce length) would grow with a 1 MiB nonce per request.
+pub const MAX_NONCE_BYTES: usize = 256;
 
 /// One request as the gateway sees it: decoded, and nothing of hyper left.
 #[derive(Debug, Clone)]
@@ -201,6 +206,10 @@ pub fn admit(ab: &Alibaba, request: &ApiRequest, now_ms: i64) -> Result<Admitted
         Some(authorization) => check_v3(ab, request, authorization, now_ms)?,
         None => check_v1(ab, request, &params, now_ms)?,
     };
+    if identity.nonce.len() > MAX_NONCE_BYTES {
+        let detail = format!("must be at most {MAX_NONCE_BYTES} bytes");
+        return Err(ApiError::invalid_parameter("SignatureNonce", &detail).into());
+    }
     if !ab.record_nonce(&identity.nonce, now_ms) {
         return Err(ApiError::signature_nonce_used().into());
     }
@@ -327,6 +336,10 @@ fn check_v3(
     let nonce = request
         .header("x-acs-signature-nonce")
         .ok_or_else(|| unsent("x-acs-signature-nonce"))?;
+    // Signed but empty: one shared "" nonce would refuse every such request after the first.
+    if nonce.is_empty() {
+        return Err(ApiError::missing_parameter("SignatureNonce"));
+    }
     Ok(Identity {
         access_key_id: auth.access_key_id.clone(),
         nonce: nonce.to_string(),

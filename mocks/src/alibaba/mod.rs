@@ -232,12 +232,17 @@ impl Platform for Alibaba {
         "x-acs-request-id"
     }
 
+    /// The action the gateway will run: V3 (an `Authorization` header) reads `x-acs-action` and
+    /// ignores a query `Action`, V1 the reverse; a fault rule must hit the action that runs.
     fn route_key(&self, _method: &Method, uri: &Uri, headers: &HeaderMap) -> String {
         let from_query = raw_param(uri.query(), "Action");
         let from_header = headers.get("x-acs-action").and_then(|v| v.to_str().ok());
-        from_query
-            .as_deref()
-            .or(from_header)
+        let action = if headers.contains_key("authorization") {
+            from_header
+        } else {
+            from_query.as_deref().or(from_header)
+        };
+        action
             .and_then(Action::from_name)
             .map_or("unknown", Action::name)
             .to_string()
@@ -367,5 +372,18 @@ mod tests {
         assert_eq!(key("/", Some("GenerateAIAgentCall")), "GenerateAIAgentCall");
         assert_eq!(key("/?Action=Whatever%zz", None), "unknown");
         assert_eq!(key("/", None), "unknown");
+    }
+
+    #[test]
+    fn a_v3_route_key_is_the_header_action_whatever_the_query_says() {
+        let alibaba = Alibaba::new(AlibabaConfig::default(), VirtualClock::new());
+        let mut headers = HeaderMap::new();
+        headers.insert("x-acs-action", "GetAgent".parse().expect("header value"));
+        headers.insert(
+            "authorization",
+            "ACS3-HMAC-SHA256 x".parse().expect("value"),
+        );
+        let uri: Uri = "/?Action=StartAIAgentInstance".parse().expect("uri");
+        assert_eq!(alibaba.route_key(&Method::POST, &uri, &headers), "GetAgent");
     }
 }

@@ -10,6 +10,7 @@
 //! model only says "string", and these are the values the console shows); an instance is
 //! `Executing` until StopAIAgentInstance, then `Finished`.
 
+use protocol::alibaba::ApiError;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -169,6 +170,27 @@ impl State {
         self.tasks.clear();
         self.instances.clear();
     }
+}
+
+/// Largest config an entry keeps, as JSON text. Without it each UpdateAgent or
+/// UpdateAIAgentInstance could add new keys to the same entry, which would grow without end.
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+
+/// `base` with `patch` merged in, refused (naming `param`) when the result is over
+/// [`MAX_CONFIG_BYTES`]; `base` itself is untouched, so a refused update changes nothing.
+pub fn merged(
+    base: &Map<String, Value>,
+    patch: Map<String, Value>,
+    param: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    let mut result = base.clone();
+    merge(&mut result, patch);
+    let size = serde_json::to_vec(&result).map_or(usize::MAX, |v| v.len());
+    if size > MAX_CONFIG_BYTES {
+        let detail = format!("merged config would be {size} bytes, over {MAX_CONFIG_BYTES}");
+        return Err(ApiError::invalid_parameter(param, &detail));
+    }
+    Ok(result)
 }
 
 /// Merges `patch` into `base`: objects field by field, anything else replaced.

@@ -71,15 +71,19 @@ pub async fn require_bearer(
     if !state.config.auth || request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
-    let header = request.headers().get(AUTHORIZATION).map(|v| v.to_str());
-    let checked = match header {
-        None => Err(AuiError::forbidden(
+    // One header, no more: with two, a proxy and this server could each believe a different one.
+    let mut headers = request.headers().get_all(AUTHORIZATION).iter();
+    let checked = match (headers.next().map(|v| v.to_str()), headers.next()) {
+        (None, _) => Err(AuiError::forbidden(
             "missing Authorization: Bearer <token>; get a token from POST /api/v2/aiagent/login",
         )),
-        Some(Err(_)) => Err(AuiError::forbidden(
+        (Some(_), Some(_)) => Err(AuiError::forbidden(
+            "send one Authorization header, not several",
+        )),
+        (Some(Err(_)), None) => Err(AuiError::forbidden(
             "Authorization header is not visible ASCII",
         )),
-        Some(Ok(value)) => check_bearer(value, &state.jwt_key, state.now_secs()),
+        (Some(Ok(value)), None) => check_bearer(value, &state.jwt_key, state.now_secs()),
     };
     match checked {
         Ok(()) => next.run(request).await,

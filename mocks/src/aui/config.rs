@@ -21,8 +21,9 @@ pub struct AuiConfig {
     pub login_user: String,
     /// That user's password.
     pub login_password: String,
-    /// HMAC-SHA256 key of the bearer tokens. Empty: a random key per process (tokens do not survive
-    /// a restart).
+    /// HMAC-SHA256 key of the bearer tokens. Empty (the default): a random key per process, so
+    /// tokens do not survive a restart and no published key can forge one. Set it when several
+    /// instances must accept each other's tokens.
     pub jwt_secret: String,
     /// Bearer token lifetime in seconds; the sister AUI servers use 7 days (PROTOCOLS.md §4.2).
     pub token_ttl_secs: u64,
@@ -77,7 +78,7 @@ impl Default for AuiConfig {
             auth: true,
             login_user: DEMO_USER.into(),
             login_password: DEMO_PASSWORD.into(),
-            jwt_secret: "agentproof-demo-jwt-secret".into(),
+            jwt_secret: String::new(),
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             upstream: UpstreamConfig::default(),
             agents: AgentIds::default(),

@@ -7,7 +7,8 @@
 //! One deliberate difference from the Java server, which answers HTTP 200 to everything but 403 and
 //! puts the real outcome in `code`: here the HTTP status always equals `code`. Bad input gets 400
 //! (the Java server: 500 with `msg`), an upstream error keeps the upstream's status (the Java
-//! server: 200 with that status in `code`), an upstream that cannot be reached gets 502 or 504.
+//! server: 200 with that status in `code`) unless it blames this server's own credentials (502),
+//! an upstream that cannot be reached gets 502 or 504.
 //! Clients that read only `code` see the same numbers either way.
 //!
 //! Every answer carries the CORS headers of §4.2, so a browser client can read errors too.
@@ -118,6 +119,23 @@ impl AuiError {
             message: format!(
                 "code: {}, {message} request id: {request_id}",
                 status.as_u16()
+            ),
+            request_id: (!request_id.is_empty()).then(|| request_id.to_string()),
+        }
+    }
+}
+
+impl AuiError {
+    /// 502: the cloud refused this server's own call (its AccessKey, signature, clock or rights),
+    /// which no client can fix. The Alibaba `Code` and request id are kept; the message is not,
+    /// since for a signature mismatch it echoes the string the cloud signed.
+    pub fn upstream_refused(code: &str, request_id: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_GATEWAY,
+            error_code: code.to_string(),
+            message: format!(
+                "the Alibaba OpenAPI refused this server's call ({code}); its operator should \
+                 check the AccessKey, its RAM rights and the server clock"
             ),
             request_id: (!request_id.is_empty()).then(|| request_id.to_string()),
         }

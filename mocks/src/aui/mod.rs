@@ -27,7 +27,10 @@
 //! Where this server differs from the Java one, on purpose:
 //! - the HTTP status equals the envelope's `code`: 400 for bad input (Java: HTTP 200, code 500,
 //!   key `msg`), the upstream's status for an Alibaba error, 502/504 when the cloud is unreachable,
-//!   slow or answers garbage, 403 without a valid bearer token (Java authenticates nobody);
+//!   slow or answers garbage, 502 with the Alibaba code when the cloud refuses this server's own
+//!   AccessKey, signature, clock or rights, 403 only without a valid bearer token (Java
+//!   authenticates nobody);
+//! - the upstream is never redirected to, and `region` must look like a region id (`cn-shanghai`);
 //! - `getRtcAuthToken` answers the channel id it used, also when it made one (Java: the request's,
 //!   i.e. null), and requires `user_id`;
 //! - RTC tokens carry no `gslb` (as the Java server from 2.5.0 on).

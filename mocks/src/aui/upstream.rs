@@ -10,7 +10,10 @@
 //! Every failure is bounded and named: a refused or reset connection is 502 `UpstreamUnavailable`,
 //! no answer within `timeout_ms` is 504 `UpstreamTimeout`, an answer that is not an OpenAPI
 //! answer (not JSON, over [`MAX_ANSWER_BYTES`], an error status without the Alibaba envelope) is
-//! 502 `UpstreamBadResponse`, and an Alibaba error envelope is passed on with its own status.
+//! 502 `UpstreamBadResponse` (a redirect too: it is never followed), an Alibaba error that blames
+//! this server's AccessKey, signature, clock or rights is 502 with its `Code`, and any other
+//! Alibaba error envelope is passed on with its own status. Failures are logged without the URL,
+//! whose query holds the call's parameters (the agent's RTC token among them).
 
 use super::config::UpstreamConfig;
 use super::envelope::AuiError;
@@ -72,6 +75,8 @@ impl Upstream {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            // ICE never redirects; following one would re-send a signed call somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("agentproof-aui/", env!("CARGO_PKG_VERSION")));
         if is_loopback(&config.endpoint) {
             builder = builder.no_proxy();
@@ -123,7 +128,7 @@ impl Upstream {
         let response = request
             .send()
             .await
-            .map_err(|e| self.transport_error(action, &e))?;
+            .map_err(|e| self.transport_error(action, e))?;
         let status = response.status();
         let body = self.read_bounded(action, response).await?;
         interpret(status, &body)
@@ -162,7 +167,9 @@ impl Upstream {
         })
     }
 
-    fn transport_error(&self, action: &str, error: &reqwest::Error) -> AuiError {
+    fn transport_error(&self, action: &str, error: reqwest::Error) -> AuiError {
+        // The URL holds the call's parameters, the agent's RTC token among them: not for the log.
+        let error = error.without_url();
         tracing::warn!("aui: upstream {action} failed: {error}");
         if error.is_timeout() {
             AuiError::upstream_timeout(self.config.timeout_ms)
@@ -183,7 +190,7 @@ impl Upstream {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| self.transport_error(action, &e))?
+            .map_err(|e| self.transport_error(action, e))?
         {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
                 return Err(AuiError::upstream_bad_response(format!(
@@ -234,12 +241,45 @@ fn alibaba_error(status: StatusCode, object: &Map<String, Value>) -> Option<AuiE
         return None;
     }
     let request_id = field("RequestId", "requestId").unwrap_or_default();
+    let code_text = code.as_deref().unwrap_or("Unknown");
+    if refuses_this_server(status, code_text) {
+        tracing::warn!(
+            "aui: the Alibaba OpenAPI refused our call: HTTP {status} {code_text}: {} (request id {request_id})",
+            message.as_deref().unwrap_or("")
+        );
+        return Some(AuiError::upstream_refused(code_text, &request_id));
+    }
     Some(AuiError::upstream(
         status,
         code.as_deref().unwrap_or("Unknown"),
         message.as_deref().unwrap_or(""),
         &request_id,
     ))
+}
+
+/// Gateway codes that blame the caller's credentials, signature, clock or rights, i.e. this
+/// server, not its client (PROTOCOLS.md §2): passed on as they are, a client would read a 403 as
+/// "log in again" or a 400 as "fix your request", and could do neither.
+const REFUSALS_OF_THIS_SERVER: [&str; 10] = [
+    "InvalidAccessKeyId",
+    "InvalidSecurityToken",
+    "IncompleteSignature",
+    "InvalidTimeStamp",
+    "SignatureNonceUsed",
+    "InvalidSignatureMethod",
+    "SignatureDoesNotMatch",
+    "InvalidVersion",
+    "UnsupportedHTTPMethod",
+    "Forbidden",
+];
+
+fn refuses_this_server(status: StatusCode, code: &str) -> bool {
+    status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || REFUSALS_OF_THIS_SERVER.iter().any(|refusal| {
+            code.strip_prefix(refusal)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
 }
 
 fn is_loopback(endpoint: &str) -> bool {
@@ -259,6 +299,7 @@ fn is_loopback(endpoint: &str) -> bool {
 mod tests {
     use super::*;
     use crate::aui::config::UpstreamConfig;
+    use serde_json::json;
 
     fn upstream(endpoint: &str) -> Upstream {
         let config = UpstreamConfig {
@@ -308,6 +349,83 @@ mod tests {
         assert_eq!(error.error_code, "UpstreamBadResponse");
         let answer = interpret(StatusCode::OK, br#"{"RequestId":"R2"}"#).unwrap();
         assert_eq!(answer.request_id(), "R2");
+    }
+
+    /// Keeps the text of every event this crate logs.
+    #[derive(Clone, Default)]
+    struct Logged(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl tracing::Subscriber for Logged {
+        fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+            metadata.target().starts_with("mocks")
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Text<'a>(&'a mut String);
+            impl tracing::field::Visit for Text<'_> {
+                fn record_debug(&mut self, _: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                    self.0.push_str(&format!("{value:?}\n"));
+                }
+            }
+            if let Ok(mut text) = self.0.lock() {
+                event.record(&mut Text(&mut text));
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_is_logged_without_its_url_and_the_tokens_in_it() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let logged = Logged::default();
+        let _guard = tracing::subscriber::set_default(logged.clone());
+        let params = [("RuntimeConfig".to_string(), "AuthToken-s3cret".to_string())];
+        let error = upstream(&endpoint)
+            .call("StartAIAgentInstance", None, &params)
+            .await
+            .unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_GATEWAY);
+        assert!(!error.message.contains("s3cret"), "{error}");
+        let text = logged.0.lock().unwrap().clone();
+        assert!(text.contains("StartAIAgentInstance failed"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn refusals_of_this_servers_credentials_are_502_without_the_echoed_string_to_sign() {
+        for (status, code) in [
+            (StatusCode::BAD_REQUEST, "SignatureDoesNotMatch"),
+            (StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound"),
+            (StatusCode::FORBIDDEN, "Forbidden.RAM"),
+            (StatusCode::BAD_REQUEST, "InvalidTimeStamp.Expired"),
+            (StatusCode::FORBIDDEN, "SomethingNew"),
+        ] {
+            let body = json!({"RequestId": "R3", "Code": code,
+                "Message": "server string to sign is:POST&%2F&AccessKeyId%3Dx"});
+            let error = interpret(status, body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_GATEWAY, "{code}");
+            assert_eq!(error.error_code, code);
+            assert_eq!(error.request_id.as_deref(), Some("R3"));
+            assert!(!error.message.contains("string to sign"), "{error}");
+        }
+        for code in [
+            "InvalidParameter",
+            "ForbiddenFruit",
+            "NotFound",
+            "Throttling.User",
+        ] {
+            let body = json!({"RequestId": "R4", "Code": code, "Message": "m"});
+            let error =
+                interpret(StatusCode::BAD_REQUEST, body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{code}");
+        }
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub enum Ending {
     StartRefused,
     /// The server holds too many connections already.
     Busy,
+    /// The WebSocket layer refused a frame (text that is not UTF-8, a message too large).
+    BadFrame,
 }
 
 impl Ending {
@@ -45,6 +47,7 @@ impl Ending {
             Ending::TokenRefused => "token-invalid",
             Ending::StartRefused => "start-refused",
             Ending::Busy => "busy",
+            Ending::BadFrame => "bad-frame",
         }
     }
 
@@ -59,6 +62,8 @@ impl Ending {
             Ending::TokenExpired => 4006,
             Ending::StartRefused => 4009,
             Ending::Busy => 1013,
+            // RFC 6455 §7.4.1: data inconsistent with the message type (non-UTF-8 text).
+            Ending::BadFrame => 1007,
         }
     }
 }

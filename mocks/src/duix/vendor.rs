@@ -13,18 +13,22 @@
 //!
 //! or, when the request's `Accept` header prefers `text/event-stream` (it is the first type
 //! listed), the same text as server-sent events `data: {"answer": "...", "isEnd": bool}` in a few
-//! chunks. A malformed body gets 400 `{"code": "400", "msg", "success": false, "field"}` naming
-//! the field; with a shared secret, a missing `Authorization: Bearer` is 401 and a wrong one 403.
+//! chunks. A malformed body (or one over [`MAX_BODY_BYTES`]) gets 400 `{"code": "400", "msg",
+//! "success": false, "field"}` naming the field; another method gets 405 in the same shape. With a
+//! shared secret, a missing `Authorization: Bearer` is 401 and a wrong one 403 (the scheme is
+//! case-insensitive; the secret is compared in constant time).
 //! `agentproof serve-webhook` runs it; it is the default target of `agentproof webhook`.
 
 use crate::server::MockServer;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,12 +45,22 @@ pub struct VendorConfig {
 /// The webhook's fields; all strings, the first four required and non-empty.
 const REQUIRED: [&str; 4] = ["sid", "dh-code", "dh-question", "dh-conversation-id"];
 const OPTIONAL: &str = "dh-context";
+/// Largest body read: a platform question is at most 16 KiB, its `dh-context` ten turns.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The router: `POST /` and `POST /<any path>`.
 pub fn router(config: VendorConfig) -> Router {
     Router::new()
         .route("/", post(answer))
         .route("/{*path}", post(answer))
+        .method_not_allowed_fallback(|| async {
+            Refusal::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "only POST is answered",
+                None,
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Arc::new(config))
 }
 
@@ -58,11 +72,18 @@ pub async fn start(config: VendorConfig, addr: SocketAddr) -> std::io::Result<Mo
 async fn answer(
     State(config): State<Arc<VendorConfig>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refused) = authorize(&config, &headers) {
         return refused.into_response();
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            let msg = format!("body cannot be read: {}", e.body_text());
+            return Refusal::new(StatusCode::BAD_REQUEST, msg, None).into_response();
+        }
+    };
     let request = match read_request(&body) {
         Ok(request) => request,
         Err(refused) => return refused.into_response(),
@@ -115,19 +136,39 @@ fn authorize(config: &VendorConfig, headers: &HeaderMap) -> Result<(), Refusal> 
         return Ok(());
     };
     let given = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    match given.and_then(|v| v.strip_prefix(b"Bearer ")) {
+    match given.and_then(bearer_token) {
         None => Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
             "Authorization: Bearer <secret> is required",
             None,
         )),
-        Some(token) if token == secret.as_bytes() => Ok(()),
+        Some(token) if same_secret(token, secret.as_bytes()) => Ok(()),
         Some(_) => Err(Refusal::new(
             StatusCode::FORBIDDEN,
             "the bearer secret is wrong",
             None,
         )),
     }
+}
+
+/// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 7235 §2.1).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, token) = value.split_at(space);
+    scheme
+        .eq_ignore_ascii_case(b"Bearer")
+        .then(|| token.trim_ascii_start())
+}
+
+/// Whether `given` is the secret, in a time that depends on neither where they differ nor their
+/// lengths (both are hashed first).
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    let (given, secret) = (Sha256::digest(given), Sha256::digest(secret));
+    let diff = given
+        .iter()
+        .zip(secret.iter())
+        .fold(0u8, |acc, (a, b)| std::hint::black_box(acc | (a ^ b)));
+    diff == 0
 }
 
 /// The body as a JSON object with the seed's fields, or a 400 naming the first bad one.
@@ -226,6 +267,18 @@ mod tests {
             "application/json, text/event-stream".parse().unwrap(),
         );
         assert!(!prefers_event_stream(&headers));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_secret_compared_whole() {
+        assert_eq!(bearer_token(b"Bearer s3cret"), Some(&b"s3cret"[..]));
+        assert_eq!(bearer_token(b"bearer  s3cret"), Some(&b"s3cret"[..]));
+        assert_eq!(bearer_token(b"Basic s3cret"), None);
+        assert_eq!(bearer_token(b"Bearers3cret"), None);
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        assert!(!same_secret(b"s3cre", b"s3cret"));
+        assert!(!same_secret(b"s3cret\0", b"s3cret"));
+        assert!(!same_secret(b"", b"s3cret"));
     }
 
     #[test]

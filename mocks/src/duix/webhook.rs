@@ -25,6 +25,9 @@ pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 pub const MAX_PIECES: usize = 1000;
 /// Most dh-codes with a webhook of their own.
 pub const MAX_TARGETS: usize = 1024;
+/// Longest dh-code and webhook URL registered (the registry's memory stays small).
+pub const MAX_DH_CODE_BYTES: usize = 256;
+pub const MAX_URL_BYTES: usize = 4096;
 
 /// Where one dh-code's questions go.
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +143,9 @@ impl Webhooks {
 
     /// Sets (or with `None` removes) the target of `dh_code`; `*` is the default target.
     pub fn set(&self, dh_code: &str, target: Option<Target>) -> Result<(), String> {
+        if dh_code.is_empty() || dh_code.len() > MAX_DH_CODE_BYTES {
+            return Err(format!("dh_code must be 1 to {MAX_DH_CODE_BYTES} bytes"));
+        }
         if let Some(target) = &target {
             check_url(&target.url)?;
         }
@@ -203,7 +209,8 @@ impl Webhooks {
         self.stats
             .record(&request.dh_code, outcome, started.elapsed());
         if let Err(e) = &result {
-            tracing::info!(dh_code = %request.dh_code, url = %target.url, "webhook failed: {e}");
+            let url = loggable(&target.url);
+            tracing::info!(dh_code = %request.dh_code, %url, "webhook failed: {e}");
         }
         result
     }
@@ -262,6 +269,9 @@ impl Webhooks {
 }
 
 fn check_url(url: &str) -> Result<(), String> {
+    if url.len() > MAX_URL_BYTES {
+        return Err(format!("webhook url is longer than {MAX_URL_BYTES} bytes"));
+    }
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
         Ok(parsed) => Err(format!(
@@ -269,6 +279,20 @@ fn check_url(url: &str) -> Result<(), String> {
             parsed.scheme()
         )),
         Err(e) => Err(format!("webhook url {url:?} is not a URL: {e}")),
+    }
+}
+
+/// The URL without what may be a credential (user info, query, fragment), for the log.
+fn loggable(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "<not a URL>".into(),
     }
 }
 
@@ -349,4 +373,28 @@ async fn read_stream(
     text.push_str(&last.text);
     on_piece(last, elapsed_ms(started));
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_never_shows_credentials_of_a_webhook_url() {
+        let logged = loggable("https://user:pw@hook.example:8443/duix?key=abc#frag");
+        assert_eq!(logged, "https://hook.example:8443/duix");
+    }
+
+    #[test]
+    fn registrations_are_bounded_in_size() {
+        let hooks = Webhooks::new(&BTreeMap::new(), None, None, 1000);
+        let target = |url: String| Some(plain(&url, None));
+        assert!(hooks.set("c", target("http://h/".into())).is_ok());
+        assert!(hooks
+            .set(&"c".repeat(257), target("http://h/".into()))
+            .is_err());
+        assert!(hooks.set("", target("http://h/".into())).is_err());
+        let long = format!("http://h/{}", "p".repeat(MAX_URL_BYTES));
+        assert!(hooks.set("c", target(long)).is_err());
+    }
 }

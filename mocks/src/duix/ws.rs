@@ -9,6 +9,7 @@ use super::webhook::WebhookRequest;
 use super::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use futures_util::SinkExt;
 use protocol::duix::DuixError;
 use serde_json::json;
 use std::collections::VecDeque;
@@ -110,6 +111,8 @@ enum Step {
     /// Send the error, then `bye` and close.
     Fail(ServerMessage, Ending),
     End(Ending),
+    /// The client sent a close frame: answer it (the closing handshake) and stop.
+    Closed,
     /// The client went away.
     Gone,
 }
@@ -156,6 +159,12 @@ impl Connection {
                     why
                 }
                 Step::End(why) => why,
+                Step::Closed => {
+                    // tungstenite queued the reply to the client's close frame; flush it
+                    // (RFC 6455 §5.5.1), so that the client sees a clean close.
+                    let _ = SinkExt::close(&mut socket).await;
+                    return;
+                }
                 Step::Gone => return,
             };
             self.session = None;
@@ -172,7 +181,15 @@ impl Connection {
                 ))
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Step::Continue,
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Step::Gone,
+            Some(Ok(Message::Close(_))) => return Step::Closed,
+            // The WebSocket layer refused a message (text that is not UTF-8, over
+            // MAX_WS_MESSAGE, broken framing): say so while the socket can still carry it.
+            Some(Err(e)) => {
+                let error =
+                    ServerMessage::bad_frame(format!("the WebSocket layer refused it: {e}"));
+                return Step::Fail(error, Ending::BadFrame);
+            }
+            None => return Step::Gone,
         };
         if self.shared.clock.now_secs() >= self.caller.exp {
             let error = ServerMessage::error(

@@ -9,7 +9,7 @@
 //! RTC app ([`ICE_RTC_APP_ID`], [`ICE_RTC_APP_KEY`]).
 
 use super::{Action, ActionContext, Params};
-use crate::alibaba::state::{merge, Instance, InstanceStatus, State};
+use crate::alibaba::state::{merged, Instance, InstanceStatus, State};
 use crate::alibaba::validate::ice as rules;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use protocol::alibaba::timestamp::format_ice;
@@ -107,11 +107,20 @@ fn update(params: &Params, state: &mut State, ctx: &ActionContext<'_>) -> Result
         let message = "The instance is finished; only an executing instance can be updated.";
         return Err(ApiError::new("IncorrectInstanceStatus", 400, message));
     }
-    if let Some(patch) = patch {
-        merge(&mut instance.template_config, patch);
+    // Both merges are checked before either is kept: a refused update changes nothing.
+    let template = match patch {
+        Some(patch) => Some(merged(&instance.template_config, patch, "TemplateConfig")?),
+        None => None,
+    };
+    let agent = match agent_patch {
+        Some(patch) => Some(merged(&instance.agent_config, patch, "AgentConfig")?),
+        None => None,
+    };
+    if let Some(template) = template {
+        instance.template_config = template;
     }
-    if let Some(patch) = agent_patch {
-        merge(&mut instance.agent_config, patch);
+    if let Some(agent) = agent {
+        instance.agent_config = agent;
     }
     if let Some(user_data) = user_data {
         instance.user_data = user_data;

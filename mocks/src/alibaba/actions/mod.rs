@@ -7,7 +7,7 @@
 pub mod ice;
 pub mod rtc;
 
-use super::state::State;
+use super::state::{State, MAX_CONFIG_BYTES};
 use protocol::alibaba::ApiError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -133,6 +133,10 @@ impl Params {
         let Some(raw) = self.optional(name) else {
             return Ok(None);
         };
+        if raw.len() > MAX_CONFIG_BYTES {
+            let detail = format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON");
+            return Err(ApiError::invalid_parameter(name, &detail));
+        }
         match serde_json::from_str::<Value>(raw) {
             Ok(Value::Object(map)) => Ok(Some(map)),
             Ok(_) => Err(ApiError::invalid_parameter(name, "must be a JSON object")),

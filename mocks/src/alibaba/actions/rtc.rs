@@ -8,7 +8,7 @@
 //! need), and starting a stopped task's key starts it afresh.
 
 use super::{Action, ActionContext, Params};
-use crate::alibaba::state::{merge, AgentTask, State, TaskKey};
+use crate::alibaba::state::{merged, AgentTask, State, TaskKey};
 use crate::alibaba::validate::rtc as rules;
 use protocol::alibaba::ApiError;
 use serde_json::{json, Map, Value};
@@ -98,7 +98,7 @@ fn update(key: &TaskKey, params: &Params, state: &mut State) -> Result<Value, Ap
         );
         return Err(ApiError::new("IncorrectTaskStatus", 400, message));
     }
-    merge(&mut task.voice_chat_config, patch);
+    task.voice_chat_config = merged(&task.voice_chat_config, patch, "VoiceChatConfig")?;
     Ok(json!({}))
 }
 

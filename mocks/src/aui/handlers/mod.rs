@@ -138,22 +138,17 @@ impl Fields {
         }
     }
 
-    /// `region`: a region id such as `cn-shanghai` (lowercase letters, digits, `-`), since it
-    /// becomes part of the upstream host name.
+    /// `region`: a region id such as `cn-shanghai` or `ap-southeast-1` (lowercase letters and
+    /// digits in `-`-separated words, a letter first), since it becomes part of the upstream host
+    /// name: anything else is the client's mistake, not a host the cloud cannot be reached at.
     pub fn region(&self, required: bool) -> Result<Option<&str>, AuiError> {
         let value = self.opt_str("region", 64)?;
         match value {
             None if required => Err(AuiError::missing("region")),
-            Some(r)
-                if !r
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
-            {
-                Err(AuiError::invalid(
-                    "region",
-                    "must be a region id such as cn-shanghai",
-                ))
-            }
+            Some(r) if !is_region_id(r) => Err(AuiError::invalid(
+                "region",
+                "must be a region id such as cn-shanghai",
+            )),
             value => Ok(value),
         }
     }
@@ -250,6 +245,17 @@ impl Fields {
     }
 }
 
+/// `cn-shanghai`, `ap-southeast-1`: at least two `-`-separated words of `a-z 0-9`, a letter first.
+fn is_region_id(region: &str) -> bool {
+    region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region.contains('-')
+        && region.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// The JSON type of a value, for messages.
 fn kind(value: &Value) -> &'static str {
     match value {
@@ -283,6 +289,7 @@ pub fn json_text(value: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn fields(json: &str) -> Fields {
         Fields::parse(json.as_bytes()).unwrap()
@@ -356,7 +363,23 @@ mod tests {
     #[test]
     fn regions_and_channels_are_restricted_to_safe_characters() {
         assert!(fields(r#"{"region":"cn-shanghai"}"#).region(true).is_ok());
-        assert!(fields(r#"{"region":"evil.com/x"}"#).region(true).is_err());
+        assert!(fields(r#"{"region":"ap-southeast-1"}"#)
+            .region(true)
+            .is_ok());
+        for bad in [
+            "evil.com/x",
+            "-",
+            "cn-",
+            "-cn",
+            "cn--x",
+            "shanghai",
+            "1-cn",
+            "cn-Shanghai",
+        ] {
+            let body = json!({ "region": bad }).to_string();
+            let error = fields(&body).region(true).unwrap_err();
+            assert!(error.message.starts_with("region"), "{bad}: {error}");
+        }
         assert!(fields(r#"{"channel_id":"ch-1_A"}"#)
             .channel_id(true)
             .is_ok());
