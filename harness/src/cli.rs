@@ -196,6 +196,10 @@ pub struct CheckArgs {
     /// Never draw a progress bar, print plain lines (the default when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Per-request timeout in milliseconds (at most the SLO's 20000, e.g. 5000 to fail a hung
+    /// target sooner). After 3 timeouts in a row nothing more is sent to that target.
+    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=20_000))]
+    pub timeout_ms: u64,
 }
 
 /// Check one JSON document against a named schema.

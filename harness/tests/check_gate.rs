@@ -211,3 +211,276 @@ async fn a_wrong_error_code_is_caught_by_its_case() {
         "{failures:?}"
     );
 }
+
+const AUI_APP: (&str, &str) = ("agentproof-demo-app", "agentproof-demo-app-key");
+
+/// An AUI stand-in under the path prefix `/gw`: every route answers the first example of its
+/// schema, getRtcAuthToken a token made by `sign(user_id, channel_id or None)`.
+async fn fake_aui(
+    sign: impl Fn(&str, Option<&str>) -> (String, String) + Send + Sync + 'static,
+) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/gw/api/v2/aiagent/getRtcAuthToken"))
+        .respond_with(move |request: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let user = body["user_id"].as_str().unwrap_or_default();
+            let (token, channel) = sign(user, body["channel_id"].as_str());
+            let answer = json!({"code": 200, "rtc_auth_token": token, "channel_id": channel, "timestamp": 4_102_444_800i64});
+            ResponseTemplate::new(200).set_body_json(answer)
+        })
+        .mount(&server)
+        .await;
+    for name in [
+        "login",
+        "generateMessageChatToken",
+        "startAIAgentInstance",
+        "describeAIAgentInstance",
+        "updateAIAgentInstance",
+        "stopAIAgentInstance",
+        "startAIAgentInstanceWithChannel",
+        "generateAIAgentCall",
+    ] {
+        let example = schemas::registry().examples(&format!("aui/{name}.response"))[0].clone();
+        Mock::given(method("POST"))
+            .and(path(format!("/gw/api/v2/aiagent/{name}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(example))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn rtc_token(key: &str, user: &str, channel: &str) -> String {
+    protocol::aui::rtc_token(AUI_APP.0, key, channel, user, 4_102_444_800)
+}
+
+#[tokio::test]
+async fn an_aui_token_signed_with_the_wrong_key_fails_both_token_cases() {
+    let server = fake_aui(|user, channel| {
+        let channel = channel.map_or_else(protocol::aui::new_channel_id, str::to_string);
+        (rtc_token("not-the-app-key", user, &channel), channel)
+    })
+    .await;
+    let target = format!("aui={}/gw/", server.uri());
+    let run = check(&["--target", &target, "--suite", "contract"]).await;
+    assert_eq!(
+        failed(&run),
+        set(&[
+            "aui.contract: getRtcAuthToken answers a token of the app for the user and channel asked, valid against its schema",
+            "aui.contract: getRtcAuthToken without channel_id generates one of 32 lowercase hex digits and signs the token for it",
+        ])
+    );
+    assert_eq!(run.exit_code(), 1);
+}
+
+#[tokio::test]
+async fn an_aui_channel_id_that_is_not_32_hex_fails_only_the_generated_channel_case() {
+    let server = fake_aui(|user, channel| {
+        let channel = channel.map_or_else(|| "room-1".to_string(), str::to_string);
+        (rtc_token(AUI_APP.1, user, &channel), channel)
+    })
+    .await;
+    let target = format!("aui={}/gw", server.uri());
+    let run = check(&["--target", &target, "--suite", "contract"]).await;
+    assert_eq!(
+        failed(&run),
+        set(&["aui.contract: getRtcAuthToken without channel_id generates one of 32 lowercase hex digits and signs the token for it"])
+    );
+}
+
+#[tokio::test]
+async fn an_aui_token_for_another_channel_than_asked_fails_its_case() {
+    let server = fake_aui(|user, _| {
+        let channel = protocol::aui::new_channel_id();
+        (rtc_token(AUI_APP.1, user, &channel), channel)
+    })
+    .await;
+    let target = format!("aui={}/gw", server.uri());
+    let run = check(&["--target", &target, "--suite", "contract"]).await;
+    assert_eq!(
+        failed(&run),
+        set(&["aui.contract: getRtcAuthToken answers a token of the app for the user and channel asked, valid against its schema"])
+    );
+}
+
+/// A proxy in front of `upstream` that hands every answer to `rewrite(status, body)` first.
+async fn rewriting_proxy(
+    upstream: String,
+    rewrite: fn(u16, Value) -> (u16, Value),
+) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    let client = reqwest::Client::new();
+    let forward = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        async move {
+            let url = format!(
+                "{upstream}{}",
+                uri.path_and_query().map_or("/", |p| p.as_str())
+            );
+            let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+            let mut request = client.request(method, url).body(body.to_vec());
+            for (name, value) in &headers {
+                request = request.header(name.as_str(), value.as_bytes());
+            }
+            let answer = request.send().await.unwrap();
+            let status = answer.status().as_u16();
+            let body: Value = answer.json().await.unwrap_or(Value::Null);
+            let (status, body) = rewrite(status, body);
+            (StatusCode::from_u16(status).unwrap(), axum::Json(body))
+        }
+    };
+    let app = axum::Router::new().fallback(forward);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, task)
+}
+
+fn is_signature_mismatch(body: &Value) -> bool {
+    body["Code"] == "SignatureDoesNotMatch"
+}
+
+async fn alibaba_behind(rewrite: fn(u16, Value) -> (u16, Value)) -> Run {
+    let mocks = mocks().await;
+    let upstream = mocks.url("alibaba").unwrap().to_string();
+    let (url, proxy) = rewriting_proxy(upstream, rewrite).await;
+    let target = format!("alibaba={url}");
+    let run = check(&[
+        "--target",
+        &target,
+        "--suite",
+        "errors",
+        "--suite",
+        "bad-input",
+    ])
+    .await;
+    proxy.abort();
+    mocks.shutdown().await;
+    run
+}
+
+const SIGNATURE_CASES: [&str; 3] = [
+    "alibaba.errors: a signature made with the wrong secret gets SignatureDoesNotMatch",
+    "alibaba.errors: a signature with one digit changed gets SignatureDoesNotMatch",
+    "alibaba.bad-input: bad signatures and tokens: 84 generated requests each get the error envelope with a fitting code, never a 5xx",
+];
+
+#[tokio::test]
+async fn an_alibaba_target_accepting_bad_signatures_with_200_fails_exactly_the_signature_cases() {
+    let run = alibaba_behind(|status, body| match is_signature_mismatch(&body) {
+        true => (
+            200,
+            json!({"RequestId": "8F4E1B0A-0000-0000-0000-000000000001"}),
+        ),
+        false => (status, body),
+    })
+    .await;
+    assert_eq!(failed(&run), set(&SIGNATURE_CASES));
+    assert_eq!(run.exit_code(), 1);
+}
+
+#[tokio::test]
+async fn an_alibaba_target_answering_signature_does_not_match_with_500_fails_exactly_the_signature_cases(
+) {
+    let run = alibaba_behind(|status, body| match is_signature_mismatch(&body) {
+        true => (500, body),
+        false => (status, body),
+    })
+    .await;
+    assert_eq!(failed(&run), set(&SIGNATURE_CASES));
+}
+
+/// A target that accepts every connection and never answers; counts the connections.
+async fn hung_target() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            held.push(socket);
+        }
+    });
+    (url, accepted)
+}
+
+#[tokio::test]
+async fn a_target_that_never_answers_fails_every_case_within_a_few_timeouts() {
+    let (url, accepted) = hung_target().await;
+    let target = format!("duix={url}");
+    let started = std::time::Instant::now();
+    let run = check(&["--target", &target, "--timeout-ms", "300"]).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        accepted.load(std::sync::atomic::Ordering::Relaxed) <= 8,
+        "it stopped sending after the target hung"
+    );
+    assert_eq!(run.exit_code(), 1);
+    let cases: Vec<_> = run.suites.iter().flat_map(|s| &s.cases).collect();
+    assert!(
+        cases.iter().all(|c| !matches!(c.outcome, Outcome::Passed)),
+        "nothing passes"
+    );
+    let failures = failed(&run);
+    for needle in [
+        "duix.contract: ",
+        "duix.bad-input: ",
+        "health probe",
+        "duix.expiry: ",
+    ] {
+        assert!(
+            failures.iter().any(|f| f.contains(needle)),
+            "{needle}: {failures:?}"
+        );
+    }
+    let gots: Vec<String> = cases
+        .iter()
+        .filter_map(|c| match &c.outcome {
+            Outcome::Failed { got, .. } => Some(got.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        gots.iter()
+            .all(|g| g.contains("timed out after 300 ms")
+                || g.contains("the target stopped answering")),
+        "{gots:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_conforming_server_is_not_followed() {
+    let valid = json!({"code": "0", "success": true, "data": {"appId": "1234567890", "wsService": "ws://127.0.0.1:9/ws"}});
+    let conforming = fake_duix(valid).await;
+    let server = MockServer::start().await;
+    let location = format!("{}/duix-openapi-v2/sdk/checkSig", conforming.uri());
+    Mock::given(method("GET"))
+        .and(path("/duix-openapi-v2/sdk/checkSig"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", location.as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(move |request: &wiremock::Request| {
+            let to = format!("{}{}", conforming.uri(), request.url.path());
+            ResponseTemplate::new(307).insert_header("location", to.as_str())
+        })
+        .mount(&server)
+        .await;
+    let target = format!("duix={}", server.uri());
+    let run = check(&["--target", &target, "--suite", "contract"]).await;
+    let failures = failed(&run);
+    assert!(!failures.is_empty());
+    assert!(
+        failures.iter().all(|f| f.starts_with("duix.contract: ")),
+        "{failures:?}"
+    );
+    assert!(failures.contains("duix.contract: checkSig with a fresh token answers appId and a ws:// wsService, valid against its schema"));
+}

@@ -48,6 +48,77 @@ fn check_with_no_arguments_passes_and_writes_the_four_reports() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(stderr(&output).contains("seed"), "the seed is printed");
+    for (name, text) in [("stdout", stdout(&output)), ("stderr", stderr(&output))] {
+        assert!(
+            !text.contains('\x1b'),
+            "{name} off a terminal has no escape codes: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_suite_exits_2_with_a_suggestion() {
+    let output = agentproof(&["check", "--suite", "bad-inputs"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(r#"did you mean "bad-input"?"#),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// An AUI app server that echoes every request body back in a 401 error.
+async fn echoing_aui() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(|request: &wiremock::Request| {
+            let echo = String::from_utf8_lossy(&request.body).into_owned();
+            let body = serde_json::json!({"code": 401, "message": format!("bad login: {echo}")});
+            wiremock::ResponseTemplate::new(401).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them() {
+    let server = echoing_aui().await;
+    let dir = temp_dir("secrets");
+    let args: Vec<String> = [
+        "check",
+        "--target",
+        &format!("aui={}", server.uri()),
+        "--aui-user",
+        "alice:Pa55wordEchoedBack",
+        "--aui-app",
+        "app:AppKeyNeverShown",
+        "--suite",
+        "contract",
+        "--suite",
+        "errors",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let output = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        agentproof(&args)
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut texts = vec![stdout(&output), stderr(&output)];
+    for file in ["report.json", "junit.xml", "report.md", "report.html"] {
+        texts.push(std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+    assert!(texts[2].contains("bad login"), "the echo is reported");
+    for text in texts {
+        assert!(!text.contains("Pa55wordEchoedBack"), "{text}");
+        assert!(!text.contains("AppKeyNeverShown"));
+    }
 }
 
 #[test]

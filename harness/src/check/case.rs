@@ -13,7 +13,7 @@
 use super::client::{truncate, Http, Reply};
 use super::progress::Progress;
 use super::target::Platform;
-use reports::{Case, Suite};
+use reports::{Case, Outcome, Suite};
 use serde_json::Value;
 use std::future::Future;
 use std::time::Instant;
@@ -108,8 +108,8 @@ impl Expect {
 
     /// Checks `reply`; on success returns its JSON body (`Null` when none was asked for).
     pub fn verify<'r>(&self, reply: &'r Reply) -> Result<&'r Value, Failure> {
-        if let Some(why) = &reply.failure {
-            return Err(broken(self.summary(), format!("no answer: {why}")));
+        if reply.failure.is_some() {
+            return Err(broken(self.summary(), reply.describe()));
         }
         if !self.statuses.is_empty() && !self.statuses.contains(&reply.status) {
             return Err(broken(self.summary(), reply.describe()));
@@ -199,6 +199,8 @@ pub struct SuiteRun {
     suite: Suite,
     http: Http,
     progress: Progress,
+    /// Texts never written anywhere: the secrets given on the command line.
+    secrets: Vec<String>,
 }
 
 impl SuiteRun {
@@ -207,7 +209,15 @@ impl SuiteRun {
             suite: Suite::new(name, platform.name()),
             http: http.for_suite(),
             progress: progress.clone(),
+            secrets: Vec::new(),
         }
+    }
+
+    /// Replaces each of `secrets` with `***` in every case before it is shown or reported, in
+    /// case the target echoes one back.
+    pub fn redacting(mut self, secrets: Vec<String>) -> Self {
+        self.secrets = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        self
     }
 
     /// The suite's client: requests through it count in its latency table.
@@ -228,7 +238,8 @@ impl SuiteRun {
         self.push(Case::skipped(name, reason));
     }
 
-    pub fn push(&mut self, case: Case) {
+    pub fn push(&mut self, mut case: Case) {
+        self.redact(&mut case);
         self.progress.case_done(&self.suite, &case);
         self.suite.cases.push(case);
     }
@@ -239,6 +250,30 @@ impl SuiteRun {
         self.suite.latency = self.http.latency();
         self.progress.suite_done(&self.suite);
         self.suite
+    }
+}
+
+impl SuiteRun {
+    fn redact(&self, case: &mut Case) {
+        let scrub = |text: &mut String| {
+            for secret in &self.secrets {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), "***");
+                }
+            }
+        };
+        scrub(&mut case.name);
+        if let Some(detail) = &mut case.detail {
+            scrub(detail);
+        }
+        match &mut case.outcome {
+            Outcome::Failed { expected, got } => {
+                scrub(expected);
+                scrub(got);
+            }
+            Outcome::Skipped { reason } => scrub(reason),
+            Outcome::Passed => {}
+        }
     }
 }
 
@@ -275,6 +310,7 @@ mod tests {
             json: Some(body),
             elapsed: Duration::ZERO,
             failure: None,
+            timed_out: false,
         }
     }
 

@@ -4,25 +4,41 @@
 //!
 //! Every request is timed into the suite's [`LatencyTable`] under its route template
 //! (`alibaba StartAgent`, `aui POST /api/v2/aiagent/getRtcAuthToken`, `duix GET /duix-openapi-v2/sdk/checkSig`);
-//! the client gives up after [`TIMEOUT`], and a request that timed out is recorded at the timeout.
+//! the client gives up after [`TIMEOUT`] (or `--timeout-ms`), and a request that timed out is
+//! recorded at the timeout.
+//!
+//! Against hostile targets: redirects are not followed (the platforms never redirect, and a
+//! redirect to a conforming server must not pass), bodies are read up to [`MAX_BODY`] bytes, JSON
+//! is parsed from the raw bytes (invalid UTF-8 is not JSON), and after [`TRIP_AFTER`] timeouts in a
+//! row the client stops sending to that target (each later request fails at once, saying why), so
+//! a target that accepts connections and never answers costs a few timeouts, not one per request.
 
 use super::target::{Pair, Platform};
 use protocol::alibaba::encoding::percent_encode;
 use protocol::alibaba::{timestamp::format_utc, v3};
 use reports::LatencyTable;
 use serde_json::Value;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Per-request client timeout, the SLO's 20000 ms.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The most of a body that is read; a longer answer fails as too large.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// Timeouts in a row after which a target counts as hung and nothing more is sent to it.
+pub const TRIP_AFTER: usize = 3;
+
 /// A reqwest client and the latency table of the suite using it. Cheap to clone.
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    timeout: Duration,
     latency: Arc<Mutex<LatencyTable>>,
+    /// Timeouts in a row from this target; shared by every suite of the target.
+    timeouts_in_a_row: Arc<AtomicUsize>,
 }
 
 /// What came back, or why nothing did.
@@ -38,12 +54,15 @@ pub struct Reply {
     pub elapsed: Duration,
     /// Transport failure (timeout, refused, reset), when there was no answer.
     pub failure: Option<String>,
+    /// The failure is a timeout (or the target already counts as hung).
+    pub timed_out: bool,
 }
 
 impl Reply {
     /// `HTTP 400 {"Code":...}` or `no answer: ...`, short enough for a report line.
     pub fn describe(&self) -> String {
         match &self.failure {
+            Some(why) if self.status != 0 => why.clone(),
             Some(why) => format!("no answer: {why}"),
             None => format!("HTTP {} {}", self.status, truncate(&self.body, 300)),
         }
@@ -74,26 +93,49 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 impl Http {
     pub fn new() -> anyhow::Result<Http> {
+        Http::with_timeout(TIMEOUT)
+    }
+
+    /// A client giving up after `timeout` (and connecting within 5 s at most).
+    pub fn with_timeout(timeout: Duration) -> anyhow::Result<Http> {
         let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Http {
             client,
+            timeout,
             latency: Arc::default(),
+            timeouts_in_a_row: Arc::default(),
         })
     }
 
-    /// The same connection pool with an empty latency table, for the next suite.
+    /// The same connection pool with a fresh hang counter, for another target.
+    pub fn for_target(&self) -> Http {
+        Http {
+            timeouts_in_a_row: Arc::default(),
+            ..self.for_suite()
+        }
+    }
+
+    /// The same connection pool and target with an empty latency table, for the next suite.
     pub fn for_suite(&self) -> Http {
         Http {
             client: self.client.clone(),
+            timeout: self.timeout,
             latency: Arc::default(),
+            timeouts_in_a_row: self.timeouts_in_a_row.clone(),
         }
     }
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The per-request timeout (also for WebSocket frames).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The latency recorded so far.
@@ -112,44 +154,126 @@ impl Http {
             .record(route, elapsed);
     }
 
-    /// Sends, reads the whole answer, and records the time under `route`.
+    /// Whether the target timed out [`TRIP_AFTER`] times in a row: nothing more is sent to it.
+    pub fn hung(&self) -> bool {
+        self.timeouts_in_a_row.load(Ordering::Relaxed) >= TRIP_AFTER
+    }
+
+    /// Sends, reads the answer (at most [`MAX_BODY`] bytes), and records the time under `route`.
     pub async fn send(
         &self,
         platform: Platform,
         route: &str,
         request: reqwest::RequestBuilder,
     ) -> Reply {
+        if self.hung() {
+            let why = format!(
+                "not sent: the target stopped answering ({TRIP_AFTER} requests in a row timed out after {} ms)",
+                self.timeout.as_millis()
+            );
+            return Reply::none(platform, route, Duration::ZERO, why, true);
+        }
         let started = Instant::now();
-        let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                response.text().await.map(|body| (status, body))
+        let retry = request.try_clone();
+        let mut outcome = exchange(request).await;
+        if let (Some(retry), Err(e)) = (retry, &outcome) {
+            if closed_unanswered(e) {
+                outcome = exchange(retry).await;
             }
-            Err(e) => Err(e),
-        };
+        }
         let mut elapsed = started.elapsed();
-        let (status, body, failure) = match outcome {
-            Ok((status, body)) => (status, body, None),
-            Err(e) if e.is_timeout() => {
-                elapsed = elapsed.max(TIMEOUT);
-                (
-                    0,
-                    String::new(),
-                    Some(format!("timed out after {} ms", TIMEOUT.as_millis())),
-                )
-            }
-            Err(e) => (0, String::new(), Some(error_chain(&e))),
-        };
+        let timed_out = matches!(&outcome, Err(e) if e.is_timeout());
+        if timed_out {
+            elapsed = elapsed.max(self.timeout);
+            self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+        }
         self.record(route, elapsed);
-        let json = serde_json::from_str(&body).ok();
+        match outcome {
+            Ok((status, bytes, too_large)) => {
+                let mut reply = Reply::answer(platform, route, status, &bytes, elapsed);
+                if too_large {
+                    reply.failure =
+                        Some(format!("HTTP {status} with a body over {MAX_BODY} bytes"));
+                }
+                reply
+            }
+            Err(_) if timed_out => {
+                let why = format!("timed out after {} ms", self.timeout.as_millis());
+                Reply::none(platform, route, elapsed, why, true)
+            }
+            Err(e) => Reply::none(platform, route, elapsed, error_chain(&e), false),
+        }
+    }
+}
+
+async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(u16, Vec<u8>, bool), reqwest::Error> {
+    read_bounded(request.send().await?).await
+}
+
+/// The connection closed before any answer: the race of a pooled keep-alive connection the
+/// target closed as the request went out. Sent again once, on a fresh connection.
+fn closed_unanswered(error: &reqwest::Error) -> bool {
+    error.is_request() && error_chain(error).contains("connection closed before message completed")
+}
+
+/// The status and at most [`MAX_BODY`] bytes of the body; `true` when there was more.
+async fn read_bounded(
+    mut response: reqwest::Response,
+) -> Result<(u16, Vec<u8>, bool), reqwest::Error> {
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            body.extend_from_slice(&chunk[..MAX_BODY - body.len()]);
+            return Ok((status, body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body, false))
+}
+
+impl Reply {
+    /// An answer; `json` only when the raw bytes are JSON (so never for invalid UTF-8).
+    fn answer(
+        platform: Platform,
+        route: &str,
+        status: u16,
+        bytes: &[u8],
+        elapsed: Duration,
+    ) -> Reply {
         Reply {
             platform,
             route: route.to_string(),
             status,
-            body,
-            json,
+            body: String::from_utf8_lossy(bytes).into_owned(),
+            json: serde_json::from_slice(bytes).ok(),
             elapsed,
-            failure,
+            failure: None,
+            timed_out: false,
+        }
+    }
+
+    /// No answer, and why.
+    fn none(
+        platform: Platform,
+        route: &str,
+        elapsed: Duration,
+        why: String,
+        timed_out: bool,
+    ) -> Reply {
+        Reply {
+            platform,
+            route: route.to_string(),
+            status: 0,
+            body: String::new(),
+            json: None,
+            elapsed,
+            failure: Some(why),
+            timed_out,
         }
     }
 }
@@ -541,6 +665,79 @@ mod tests {
     fn truncate_cuts_at_a_char_boundary() {
         assert_eq!(truncate("abc", 5), "abc");
         assert_eq!(truncate("ééé", 3), "é…");
+    }
+
+    async fn answering(template: wiremock::ResponseTemplate) -> (wiremock::MockServer, Reply) {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(template)
+            .mount(&server)
+            .await;
+        let http = Http::new().unwrap();
+        let request = http.client().get(server.uri());
+        let reply = http.send(Platform::Duix, "r", request).await;
+        (server, reply)
+    }
+
+    #[tokio::test]
+    async fn a_huge_body_is_read_only_up_to_the_bound_and_fails() {
+        let huge = vec![b' '; MAX_BODY + 2 * 1024 * 1024];
+        let (_server, reply) =
+            answering(wiremock::ResponseTemplate::new(200).set_body_raw(huge, "application/json"))
+                .await;
+        assert!(
+            reply.body.len() <= MAX_BODY,
+            "{} bytes kept",
+            reply.body.len()
+        );
+        assert!(
+            reply.describe().contains("a body over"),
+            "{}",
+            reply.describe()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_utf8_is_not_json() {
+        let bytes = b"{\"code\":\"0\",\"success\":true,\"message\":\"\xff\xfe\"}".to_vec();
+        let (_server, reply) =
+            answering(wiremock::ResponseTemplate::new(200).set_body_raw(bytes, "application/json"))
+                .await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.json.is_none(), "{:?}", reply.json);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_answers_not_followed() {
+        let (_server, reply) = answering(
+            wiremock::ResponseTemplate::new(302)
+                .insert_header("location", "http://127.0.0.1:9/elsewhere"),
+        )
+        .await;
+        assert_eq!(reply.status, 302, "{}", reply.describe());
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_without_an_answer_is_retried_once_on_a_new_one() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            for answer in [false, true] {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                if answer {
+                    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                    socket.write_all(ok.as_bytes()).await.unwrap();
+                }
+            }
+        });
+        let http = Http::new().unwrap();
+        let reply = http
+            .send(Platform::Aui, "r", http.client().post(url).body("{}"))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.describe());
     }
 
     #[test]

@@ -34,7 +34,7 @@ use progress::Progress;
 use reports::{Run, Suite};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use target::{Credentials, Pair, Platform, Target};
 
 /// Every suite, in run order (expiry runs last, alone).
@@ -54,6 +54,8 @@ pub struct Plan {
     /// Credentials for explicit targets.
     pub credentials: Credentials,
     pub progress_bar: bool,
+    /// Per-request timeout (`--timeout-ms`, 20000 by default).
+    pub timeout: Duration,
 }
 
 impl Plan {
@@ -79,6 +81,7 @@ impl Plan {
             junit: args.junit.clone(),
             credentials: credentials(args)?,
             progress_bar: !args.no_progress,
+            timeout: Duration::from_millis(args.timeout_ms),
         })
     }
 
@@ -103,13 +106,34 @@ fn check_suite_name(name: &str) -> Result<()> {
         None => name,
     };
     if SUITES.contains(&suite) {
-        Ok(())
-    } else {
-        bail!(
-            "--suite {name:?}: unknown suite {suite:?}; suites are {}",
-            SUITES.join(", ")
-        )
+        return Ok(());
     }
+    let hint = SUITES
+        .iter()
+        .filter(|_| !suite.is_empty())
+        .find(|s| s.starts_with(suite) || suite.starts_with(**s) || distance(s, suite) <= 2)
+        .map(|s| format!("did you mean {s:?}? "))
+        .unwrap_or_default();
+    bail!(
+        "--suite {name:?}: unknown suite {suite:?}; {hint}suites are {}",
+        SUITES.join(", ")
+    )
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn credentials(args: &CheckArgs) -> Result<Credentials> {
@@ -120,11 +144,14 @@ fn credentials(args: &CheckArgs) -> Result<Credentials> {
         ("--aui-app", &args.aui_app, &mut creds.aui_app),
         ("--duix-app", &args.duix_app, &mut creds.duix_app),
     ];
+    let mut given = Vec::new();
     for (flag, value, slot) in pairs {
         if let Some(value) = value {
             *slot = Pair::parse(flag, value)?;
+            given.push(slot.secret.clone());
         }
     }
+    creds.given = target::Secrets(given);
     Ok(creds)
 }
 
@@ -205,7 +232,7 @@ pub async fn run_cli(args: CheckArgs) -> Result<u8> {
 pub async fn execute(plan: &Plan, progress: &Progress) -> Result<Run> {
     let started_at = now_rfc3339();
     let started = Instant::now();
-    let http = Http::new()?;
+    let http = Http::with_timeout(plan.timeout)?;
     let (embedded, targets, creds) = if plan.targets.is_empty() {
         let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default())
             .await
@@ -246,13 +273,14 @@ async fn run_targets(
 ) -> Result<Vec<Suite>> {
     let mut contexts = Vec::new();
     for (platform, url) in targets {
-        let target = probe(http, *platform, url).await?;
+        let http = http.for_target();
+        let target = probe(&http, *platform, url).await?;
         contexts.push(Ctx {
             target,
             creds: creds.clone(),
             seed: plan.seed,
             bad_inputs: plan.bad_inputs,
-            http: http.clone(),
+            http,
             progress: progress.clone(),
             clock: ClockOffset::default(),
         });
@@ -279,22 +307,20 @@ async fn run_targets(
     Ok(suites)
 }
 
-/// Checks that `url` answers HTTP at all (exit 2 naming the URL otherwise) and whether it has
-/// the mocks' `/__admin/clock`.
+/// Checks that `url` can be reached (exit 2 naming the URL otherwise) and whether it has the
+/// mocks' `/__admin/clock`. A target that accepts the connection but does not answer in time is
+/// checked anyway: it is broken, not absent, and its suites fail saying so.
 pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target> {
-    let clock_url = format!("{url}/__admin/clock");
-    let response = http
-        .client()
-        .get(&clock_url)
-        .timeout(std::time::Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| anyhow!("the {platform} target {url} cannot be reached: {e}"))?;
-    let has_clock = response.status().is_success()
-        && response
-            .json::<serde_json::Value>()
-            .await
-            .is_ok_and(|v| v.get("now_ms").is_some_and(serde_json::Value::is_i64));
+    let route = format!("{platform} GET /__admin/clock");
+    let request = http.client().get(format!("{url}/__admin/clock"));
+    let reply = http.send(platform, &route, request).await;
+    if let (Some(why), false) = (&reply.failure, reply.timed_out) {
+        if reply.status == 0 {
+            bail!("the {platform} target {url} cannot be reached: {why}");
+        }
+    }
+    let has_clock =
+        reply.status == 200 && reply.field("now_ms").is_some_and(serde_json::Value::is_i64);
     Ok(Target {
         platform,
         url: url.to_string(),
@@ -304,7 +330,8 @@ pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target>
 
 /// Runs one suite of one platform.
 pub async fn run_suite(ctx: &Ctx, name: &str) -> Suite {
-    let mut run = SuiteRun::new(ctx.platform(), name, &ctx.http, &ctx.progress);
+    let mut run = SuiteRun::new(ctx.platform(), name, &ctx.http, &ctx.progress)
+        .redacting(ctx.creds.given.0.clone());
     match name {
         "contract" => suites::contract(ctx, &mut run).await,
         "errors" => suites::errors(ctx, &mut run).await,
@@ -361,6 +388,15 @@ mod tests {
     fn usage_errors_name_the_flag() {
         for (argv, needle) in [
             (vec!["--suite", "speed"], "unknown suite"),
+            (
+                vec!["--suite", "bad-inputs"],
+                r#"did you mean "bad-input"?"#,
+            ),
+            (
+                vec!["--suite", "aui.contracts"],
+                r#"did you mean "contract"?"#,
+            ),
+            (vec!["--suite", "expirey"], r#"did you mean "expiry"?"#),
             (vec!["--suite", "zoom.errors"], "unknown platform"),
             (
                 vec!["--target", "aui=http://a", "--target", "aui=http://b"],
@@ -371,6 +407,13 @@ mod tests {
             let error = Plan::from_args(&args(&argv)).unwrap_err().to_string();
             assert!(error.contains(needle), "{argv:?}: {error}");
         }
+    }
+
+    #[test]
+    fn secrets_given_by_flag_are_kept_for_redaction_but_never_debug_printed() {
+        let plan = Plan::from_args(&args(&["--alibaba-key", "LTAIx:Sup3rSecret"])).unwrap();
+        assert_eq!(plan.credentials.given.0, vec!["Sup3rSecret".to_string()]);
+        assert!(!format!("{plan:?}").contains("Sup3rSecret"));
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub fn parse_target(spec: &str) -> Result<(Platform, String)> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         bail!("--target {spec:?}: the URL must be http:// or https:// with a host");
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        bail!("--target {spec:?}: a base URL takes no ?query or #fragment (a path prefix is fine)");
+    }
     Ok((platform, url.to_string()))
 }
 
@@ -104,6 +107,18 @@ pub struct Credentials {
     pub aui_user: Pair,
     pub aui_app: Pair,
     pub duix_app: Pair,
+    /// The secrets given by flag or environment (not the demo ones): never shown or reported.
+    pub given: Secrets,
+}
+
+/// Secret texts; their `Debug` shows only how many there are.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secrets(pub Vec<String>);
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secrets({} hidden)", self.0.len())
+    }
 }
 
 impl Default for Credentials {
@@ -120,6 +135,7 @@ impl Default for Credentials {
             aui_user: Pair::new(aui.login_user, aui.login_password),
             aui_app: Pair::new(aui.app_id, aui.app_key),
             duix_app: Pair::new(mocks::duix::DEMO_APP_ID, mocks::duix::DEMO_APP_KEY),
+            given: Secrets::default(),
         }
     }
 }
@@ -161,6 +177,8 @@ mod tests {
         let (platform, url) = parse_target("aui=http://127.0.0.1:8080/").unwrap();
         assert_eq!(platform, Platform::Aui);
         assert_eq!(url, "http://127.0.0.1:8080");
+        let (_, url) = parse_target("duix=https://gw.example/duix/").unwrap();
+        assert_eq!(url, "https://gw.example/duix", "a path prefix is kept");
     }
 
     #[test]
@@ -170,6 +188,7 @@ mod tests {
             ("zoom=http://x", "unknown platform"),
             ("duix=not a url", "not a URL"),
             ("duix=ftp://host", "http://"),
+            ("aui=http://host/gw?x=1", "?query"),
         ] {
             let error = parse_target(spec).unwrap_err().to_string();
             assert!(error.contains(needle), "{spec}: {error}");

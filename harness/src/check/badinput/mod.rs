@@ -303,6 +303,26 @@ mod tests {
     }
 
     #[test]
+    fn the_same_seed_replays_every_platforms_inputs_exactly() {
+        let app = crate::check::target::Pair::new("1234567890", "key");
+        let replay = |seed: u64| {
+            [
+                format!("{:?}", generate(seed, 500, alibaba::strategy)),
+                format!("{:?}", generate(seed, 500, aui::strategy)),
+                format!(
+                    "{:?}",
+                    generate(seed, 500, |c| duix::strategy(c, &app, 1_700_000_000))
+                ),
+            ]
+        };
+        let (first, again, other) = (replay(42), replay(42), replay(43));
+        for i in 0..3 {
+            assert_eq!(first[i], again[i], "platform {i} replays");
+            assert_ne!(first[i], other[i], "platform {i} depends on the seed");
+        }
+    }
+
+    #[test]
     fn the_same_seed_generates_the_same_inputs() {
         let strategy = |c: Category| {
             (0u32..1_000_000)

@@ -7,6 +7,7 @@
 use super::unique;
 use crate::check::case::{broken, ensure, expect, CaseResult, Expect, Failure, SuiteRun};
 use crate::check::client::{Aui, AuiRequest, Auth, Reply};
+use crate::check::target::Pair;
 use crate::check::Ctx;
 use serde_json::{json, Value};
 
@@ -86,16 +87,26 @@ pub async fn contract(ctx: &Ctx, run: &mut SuiteRun) {
     .await;
     let Some(aui) = aui else { return };
     let user = user();
+    let app = &ctx.creds.aui_app;
     run.case(
-        "getRtcAuthToken answers a token valid against its schema",
+        "getRtcAuthToken answers a token of the app for the user and channel asked, valid against its schema",
         async {
-            post_ok(
-                &aui,
-                GET_RTC_AUTH_TOKEN,
-                json!({"user_id": user, "channel_id": unique("ch")}),
-            )
-            .await
-            .map(drop)
+            let channel = unique("ch");
+            let body = json!({"user_id": user, "channel_id": channel});
+            let answer = post_ok(&aui, GET_RTC_AUTH_TOKEN, body).await?;
+            signed_for(&answer, app, &user, Some(&channel))
+        },
+    )
+    .await;
+    run.case(
+        "getRtcAuthToken without channel_id generates one of 32 lowercase hex digits and signs the token for it",
+        async {
+            let answer = post_ok(&aui, GET_RTC_AUTH_TOKEN, json!({"user_id": user})).await?;
+            let channel = answer["channel_id"].as_str().unwrap_or_default();
+            let hex32 = channel.len() == 32
+                && channel.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            ensure(hex32, "a channel_id of 32 lowercase hex digits", format!("channel_id {channel:?}"))?;
+            signed_for(&answer, app, &user, None)
         },
     )
     .await;
@@ -164,6 +175,34 @@ pub async fn contract(ctx: &Ctx, run: &mut SuiteRun) {
         stop(&aui, &call).await
     })
     .await;
+}
+
+/// The answer's `rtc_auth_token` is signed with `app`'s key, for `user` and for the `channel_id`
+/// answered (which must be `channel` when one was asked for).
+fn signed_for(answer: &Value, app: &Pair, user: &str, channel: Option<&str>) -> CaseResult {
+    let answered = answer["channel_id"].as_str().unwrap_or_default();
+    if let Some(channel) = channel {
+        ensure(
+            answered == channel,
+            format!("channel_id {channel:?}"),
+            format!("channel_id {answered:?}"),
+        )?;
+    }
+    let token = answer["rtc_auth_token"].as_str().unwrap_or_default();
+    let expected = format!(
+        "a token signed with the key of app {}, for user {user:?} in channel {answered:?}",
+        app.id
+    );
+    let claims = protocol::aui::verify_rtc_token(token, Some(&app.id), &app.secret, i64::MIN)
+        .map_err(|e| broken(&expected, e.to_string()))?;
+    ensure(
+        claims.user_id == user && claims.channel_id == answered,
+        expected,
+        format!(
+            "a token for user {:?} in channel {:?}",
+            claims.user_id, claims.channel_id
+        ),
+    )
 }
 
 async fn stop(aui: &Aui, started: &Value) -> CaseResult {

@@ -5,7 +5,7 @@
 //! never a 5xx.
 
 use crate::check::case::{broken, ensure, expect, skip, CaseResult, Expect, Failure, SuiteRun};
-use crate::check::client::{Duix, DuixRequest, Token, CHECK_SIG, TIMEOUT, V1};
+use crate::check::client::{Duix, DuixRequest, Token, CHECK_SIG, V1};
 use crate::check::Ctx;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -192,7 +192,8 @@ pub async fn connect(duix: &Duix, sig: &str) -> Result<Socket, Failure> {
 
 async fn connect_url(duix: &Duix, url: &str) -> Result<Socket, Failure> {
     let started = Instant::now();
-    let connected = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(url)).await;
+    let connected =
+        tokio::time::timeout(duix.http.timeout(), tokio_tungstenite::connect_async(url)).await;
     duix.http
         .record(&format!("duix GET {SESSION_WS}"), started.elapsed());
     match connected {
@@ -216,9 +217,13 @@ impl Socket {
     /// The next JSON message, checked against `duix/ws/<type>`.
     pub async fn recv(&mut self) -> Result<Value, Failure> {
         loop {
-            let frame = tokio::time::timeout(TIMEOUT, self.ws.next()).await;
+            let timeout = self.duix.http.timeout();
+            let frame = tokio::time::timeout(timeout, self.ws.next()).await;
             let message = match frame {
-                Err(_) => return Err(broken("a message within 20000 ms", "nothing")),
+                Err(_) => {
+                    let within = format!("a message within {} ms", timeout.as_millis());
+                    return Err(broken(within, "nothing"));
+                }
                 Ok(None) => return Err(broken("a message", "the connection closed")),
                 Ok(Some(Err(e))) => return Err(broken("a message", e.to_string())),
                 Ok(Some(Ok(message))) => message,
