@@ -167,6 +167,9 @@ async fn start_all(args: &EmbeddedOptions, mut config: MockConfig) -> Result<Emb
             "the AUI app server needs an upstream: start alibaba too, or set [aui.upstream] endpoint in the config"
         );
         let addr = bind("aui", args.bind, args.aui_port, "--aui-port").await?;
+        if let Some(warning) = demo_login_warning(args.bind, &config.aui) {
+            eprintln!("{warning}");
+        }
         let aui = config.aui.clone();
         let server = serve(mocks::aui::build(config.aui, clock.clone()), addr, args).await?;
         started.info.insert(
@@ -188,6 +191,19 @@ async fn start_all(args: &EmbeddedOptions, mut config: MockConfig) -> Result<Emb
         started.servers.push(("duix", server));
     }
     Ok(started)
+}
+
+/// A warning when the AUI server listens beyond loopback with the published demo login, which
+/// would let anyone on the network in.
+fn demo_login_warning(bind: IpAddr, aui: &mocks::aui::AuiConfig) -> Option<String> {
+    let demo = aui.auth && aui.login_password == mocks::aui::DEMO_PASSWORD;
+    (demo && !bind.is_loopback()).then(|| {
+        format!(
+            "warning: the AUI server listens on {bind} with the demo login (password {:?}); \
+             set [aui] login_password (or AGENTPROOF_AUI_LOGIN_PASSWORD) before exposing it",
+            mocks::aui::DEMO_PASSWORD
+        )
+    })
 }
 
 /// Serves one built platform, without its admin API when asked.
@@ -236,5 +252,22 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_login_is_only_flagged_beyond_loopback() {
+        let demo = mocks::aui::AuiConfig::default();
+        assert!(demo_login_warning(IpAddr::from([127, 0, 0, 1]), &demo).is_none());
+        assert!(demo_login_warning(IpAddr::from([0, 0, 0, 0]), &demo).is_some());
+        let real = mocks::aui::AuiConfig {
+            login_password: "a real one".into(),
+            ..demo
+        };
+        assert!(demo_login_warning(IpAddr::from([0, 0, 0, 0]), &real).is_none());
     }
 }

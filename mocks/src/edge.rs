@@ -16,6 +16,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// How long an oversized body is drained before the 413 goes out regardless.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Paths of the shared machinery: never faulted, never journaled.
 fn is_admin(path: &str) -> bool {
     path.starts_with("/__admin") || path == "/metrics"
@@ -161,14 +164,39 @@ async fn read_body(ctx: &MockContext, parts: &Parts, body: Body) -> Result<Bytes
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > drain_cap(limit) as u64) {
         return Err(InfraError::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let mut body = body;
+    match Limited::new(&mut body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(InfraError::PayloadTooLarge { limit }),
+        Err(e) if e.is::<LengthLimitError>() => {
+            drain(body, drain_cap(limit)).await;
+            Err(InfraError::PayloadTooLarge { limit })
+        }
         Err(e) => Err(InfraError::BadBody(e.to_string())),
     }
+}
+
+/// Most bytes read and thrown away from an oversized body.
+fn drain_cap(limit: usize) -> usize {
+    limit.saturating_mul(4)
+}
+
+/// Reads and discards the rest of an oversized body (up to `cap` bytes, for at most a few
+/// seconds), so that a client still writing it is not cut off with a broken pipe before it can
+/// read our 413. Past the cap the connection is closed as before.
+async fn drain(mut body: Body, cap: usize) {
+    let mut seen = 0usize;
+    let reading = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |data| data.len());
+            if seen > cap {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
 fn with_request_id(ctx: &MockContext, mut response: Response, request_id: &str) -> Response {

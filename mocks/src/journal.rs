@@ -124,15 +124,30 @@ pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> 
 }
 
 /// Replaces the values of secret query parameters (`sig`, `token`, ...) with `***`.
+/// Values that are JSON objects (Alibaba's nested parameters such as `RuntimeConfig`, which
+/// carries an `AuthToken`, or `VoiceChatConfig`, with an LLM `ApiKey`) are redacted inside too.
 pub fn redact_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((key, _)) if SECRET_QUERY_KEYS.contains(&key) => format!("{key}=***"),
-            _ => pair.to_string(),
+            Some((key, value)) => format!("{key}={}", redact_query_value(value)),
+            None => pair.to_string(),
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A percent-encoded query value with the secret fields of an embedded JSON object redacted.
+fn redact_query_value(value: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(&value.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned();
+    if !decoded.starts_with('{') || !mentions_secret(&decoded) {
+        return value.to_string();
+    }
+    let redacted = redact_body(&decoded);
+    percent_encoding::utf8_percent_encode(&redacted, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// JSON body fields whose values are secrets, at any depth.
@@ -145,6 +160,10 @@ const SECRET_BODY_KEYS: &[&str] = &[
     "app_key",
     "access_key_secret",
     "AccessKeySecret",
+    "AuthToken",
+    "ApiKey",
+    "auth_token",
+    "api_key",
 ];
 
 /// The body as text for the journal: lossy UTF-8, cut at [`MAX_BODY_CHARS`], secret JSON fields
@@ -158,11 +177,13 @@ pub fn body_for_journal(body: &[u8]) -> (String, bool) {
     }
 }
 
+/// A cheap filter before parsing: a key name anywhere, quoted or escaped inside JSON text.
+fn mentions_secret(text: &str) -> bool {
+    SECRET_BODY_KEYS.iter().any(|key| text.contains(key))
+}
+
 fn redact_body(text: &str) -> String {
-    let mentions_secret = SECRET_BODY_KEYS
-        .iter()
-        .any(|key| text.contains(&format!("\"{key}\"")));
-    if !mentions_secret {
+    if !mentions_secret(text) {
         return text.to_string();
     }
     match serde_json::from_str::<serde_json::Value>(text) {
@@ -170,8 +191,14 @@ fn redact_body(text: &str) -> String {
             redact_value(&mut value);
             value.to_string()
         }
+        // A form body (Alibaba V1) is redacted like a query string.
+        Err(_) if looks_like_form(text) => redact_query(text),
         Err(_) => "<body withheld: it names a secret field and is not JSON>".to_string(),
     }
+}
+
+fn looks_like_form(text: &str) -> bool {
+    text.contains('=') && !text.contains(char::is_whitespace) && !text.starts_with(['{', '['])
 }
 
 fn redact_value(value: &mut serde_json::Value) {
@@ -186,6 +213,11 @@ fn redact_value(value: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
+        // Nested configs often travel as JSON text inside JSON (the AUI server's
+        // {"VoiceChat":"{\"AuthToken\":...}"}): look inside those too.
+        serde_json::Value::String(text) if text.starts_with('{') && mentions_secret(text) => {
+            *text = redact_body(text);
+        }
         _ => {}
     }
 }
@@ -230,6 +262,22 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         assert_eq!(redact_query("sig=abc&appId=1"), "sig=***&appId=1");
+        let runtime = percent_encoding::utf8_percent_encode(
+            r#"{"VoiceChat":{"AgentUserId":"a1","AuthToken":"eyJzZWNyZXQi"}}"#,
+            percent_encoding::NON_ALPHANUMERIC,
+        );
+        let query = redact_query(&format!(
+            "Action=StartAIAgentInstance&RuntimeConfig={runtime}"
+        ));
+        assert!(
+            !query.contains("eyJzZWNyZXQi") && query.contains("a1"),
+            "{query}"
+        );
+        let (body, _) = body_for_journal(br#"{"VoiceChat":"{\"AuthToken\":\"eyJzZWNyZXQi\"}"}"#);
+        assert!(
+            !body.contains("eyJzZWNyZXQi") && body.contains("VoiceChat"),
+            "{body}"
+        );
         let (body, _) = body_for_journal(br#"{"username":"u","password":"p"}"#);
         assert!(!body.contains("\"p\""), "{body}");
         let (body, _) = body_for_journal(

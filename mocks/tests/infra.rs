@@ -531,3 +531,68 @@ async fn the_journal_keeps_only_the_start_of_a_huge_header() {
         headers.len()
     );
 }
+
+#[tokio::test]
+async fn a_client_that_writes_its_whole_oversized_body_before_reading_gets_the_413() {
+    // The edge decides after 1 MiB, but this client (like many) writes all 2 MiB first and reads
+    // only then. Closing with unread bytes makes the kernel answer RST, which throws the 413
+    // away unread; the edge drains the rest of a moderately oversized body first, so it arrives.
+    let platform = Arc::new(TestPlatform::default());
+    let ctx = MockContext::new(platform, VirtualClock::new());
+    let app = mocks::app(Arc::new(ctx), Router::new().route("/echo", post(echo)));
+    let server = MockServer::start(app, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let size = 2 * 1024 * 1024;
+        let head = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {size}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let written = stream.write_all(&vec![b'z'; size]);
+        let mut answer = String::new();
+        let read = stream.read_to_string(&mut answer);
+        (written.is_ok(), read.map_err(|e| e.to_string()), answer)
+    })
+    .await
+    .unwrap();
+    assert!(answer.0, "the whole body could be written");
+    assert!(answer.1.is_ok(), "the answer was readable: {:?}", answer.1);
+    assert!(answer.2.starts_with("HTTP/1.1 413"), "{}", answer.2);
+}
+
+#[tokio::test]
+async fn oversized_bodies_of_many_sizes_and_both_framings_get_413() {
+    let platform = Arc::new(TestPlatform::default());
+    let ctx = MockContext::new(platform, VirtualClock::new());
+    let app = mocks::app(Arc::new(ctx), Router::new().route("/echo", post(echo)));
+    let server = MockServer::start(app, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    for round in 0..60 {
+        let size = (1024 + 64 * (round + 1)) * 1024;
+        let chunks = futures_util::stream::iter(
+            (0..size / 65536).map(|_| Ok::<_, std::io::Error>(vec![b'z'; 65536])),
+        );
+        let body = if round % 2 == 0 {
+            reqwest::Body::from(vec![b'z'; size])
+        } else {
+            reqwest::Body::wrap_stream(chunks)
+        };
+        let response = client
+            .post(format!("{}/echo", server.url()))
+            .body(body)
+            .send()
+            .await
+            .expect("the 413 arrives instead of a broken pipe or a reset");
+        assert_eq!(
+            response.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "round {round}, {size} bytes"
+        );
+    }
+}
