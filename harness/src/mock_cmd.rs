@@ -99,98 +99,126 @@ pub async fn run(args: MockArgs) -> Result<()> {
     Ok(())
 }
 
-async fn bind(name: &'static str, ip: IpAddr, port: u16, flag: &str) -> Result<SocketAddr> {
-    let addr = SocketAddr::new(ip, port);
-    // Probe early so a port in use gets a message naming the flag to change.
-    let probe = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!(
-            "cannot listen for {name} on {addr}: pick another port with {flag} (0 = any free port)"
-        )
-    })?;
-    drop(probe);
-    Ok(addr)
+/// The message for a port that cannot be listened on, naming the flag that changes it.
+fn cannot_listen(name: &str, addr: SocketAddr, flag: &str) -> String {
+    format!("cannot listen for {name} on {addr}: pick another port with {flag} (0 = any free port)")
 }
 
-async fn start_all(args: &EmbeddedOptions, mut config: MockConfig) -> Result<Embedded> {
-    let clock = VirtualClock::new();
+async fn start_all(options: &EmbeddedOptions, mut config: MockConfig) -> Result<Embedded> {
     let mut started = Embedded {
         servers: Vec::new(),
         info: Map::new(),
-        clock: clock.clone(),
+        clock: VirtualClock::new(),
     };
-
-    if args.wanted("duix") && config.duix.default_webhook.is_none() {
-        let addr = bind(
-            "the reference webhook",
-            args.bind,
-            args.webhook_port,
-            "--webhook-port",
-        )
-        .await?;
-        let vendor = mocks::duix::vendor::VendorConfig {
-            shared_secret: config.webhook.secret.clone(),
-            answer_delay_ms: config.webhook.delay_ms,
-        };
-        let server = mocks::duix::vendor::start(vendor, addr).await?;
-        config.duix.default_webhook = Some(server.url());
-        config.duix.webhook_bearer = config.webhook.secret.clone();
-        started
-            .info
-            .insert("webhook".into(), json!({"url": server.url()}));
-        started.servers.push(("webhook", server));
+    if options.wanted("duix") && config.duix.default_webhook.is_none() {
+        start_webhook(options, &mut config, &mut started).await?;
     }
-    if args.wanted("alibaba") {
-        let addr = bind("alibaba", args.bind, args.alibaba_port, "--alibaba-port").await?;
-        let credential = config.alibaba.credentials.first().cloned();
-        let server = serve(
-            mocks::alibaba::build(config.alibaba.clone(), clock.clone()),
-            addr,
-            args,
-        )
-        .await?;
-        if let Some(credential) = credential {
-            if config.aui.upstream.endpoint.is_empty() {
-                config.aui.upstream.endpoint = server.url();
-                config.aui.upstream.access_key_id = credential.access_key_id.clone();
-                config.aui.upstream.access_key_secret = credential.access_key_secret.clone();
-            }
-            started.info.insert(
-                "alibaba".into(),
-                json!({"url": server.url(), "access_key_id": credential.access_key_id, "access_key_secret": credential.access_key_secret}),
-            );
-        }
-        started.servers.push(("alibaba", server));
+    if options.wanted("alibaba") {
+        start_alibaba(options, &mut config, &mut started).await?;
     }
-    if args.wanted("aui") {
-        anyhow::ensure!(
-            !config.aui.upstream.endpoint.is_empty(),
-            "the AUI app server needs an upstream: start alibaba too, or set [aui.upstream] endpoint in the config"
-        );
-        let addr = bind("aui", args.bind, args.aui_port, "--aui-port").await?;
-        if let Some(warning) = demo_login_warning(args.bind, &config.aui) {
-            eprintln!("{warning}");
-        }
-        let aui = config.aui.clone();
-        let server = serve(mocks::aui::build(config.aui, clock.clone()), addr, args).await?;
-        started.info.insert(
-            "aui".into(),
-            json!({"url": server.url(), "app_id": aui.app_id, "app_key": aui.app_key, "login_user": aui.login_user, "login_password": aui.login_password}),
-        );
-        started.servers.push(("aui", server));
+    if options.wanted("aui") {
+        start_aui(options, config.aui, &mut started).await?;
     }
-    if args.wanted("duix") {
-        let addr = bind("duix", args.bind, args.duix_port, "--duix-port").await?;
-        let app = config.duix.apps.first().cloned();
-        let server = serve(mocks::duix::build(config.duix, clock.clone()), addr, args).await?;
-        if let Some(app) = app {
-            started.info.insert(
-                "duix".into(),
-                json!({"url": server.url(), "app_id": app.app_id, "app_key": app.app_key}),
-            );
-        }
-        started.servers.push(("duix", server));
+    if options.wanted("duix") {
+        start_duix(options, config.duix, &mut started).await?;
     }
     Ok(started)
+}
+
+impl Embedded {
+    fn add(&mut self, name: &'static str, server: MockServer, mut info: Value) {
+        info["url"] = server.url().into();
+        self.info.insert(name.into(), info);
+        self.servers.push((name, server));
+    }
+}
+
+/// The reference vendor webhook, which DUIX then calls (with its secret, when one is set).
+async fn start_webhook(
+    options: &EmbeddedOptions,
+    config: &mut MockConfig,
+    started: &mut Embedded,
+) -> Result<()> {
+    let addr = SocketAddr::new(options.bind, options.webhook_port);
+    let vendor = mocks::duix::vendor::VendorConfig {
+        shared_secret: config.webhook.secret.clone(),
+        answer_delay_ms: config.webhook.delay_ms,
+    };
+    let server = mocks::duix::vendor::start(vendor, addr)
+        .await
+        .with_context(|| cannot_listen("the reference webhook", addr, "--webhook-port"))?;
+    config.duix.default_webhook = Some(server.url());
+    config.duix.webhook_bearer = config.webhook.secret.clone();
+    started.add("webhook", server, json!({}));
+    Ok(())
+}
+
+/// The Alibaba mock; an AUI server without an upstream of its own is pointed at it.
+async fn start_alibaba(
+    options: &EmbeddedOptions,
+    config: &mut MockConfig,
+    started: &mut Embedded,
+) -> Result<()> {
+    let addr = SocketAddr::new(options.bind, options.alibaba_port);
+    let built = mocks::alibaba::build(config.alibaba.clone(), started.clock.clone());
+    let server = serve(built, addr, options)
+        .await
+        .with_context(|| cannot_listen("alibaba", addr, "--alibaba-port"))?;
+    let credential = config
+        .alibaba
+        .credentials
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    if config.aui.upstream.endpoint.is_empty() {
+        config.aui.upstream.endpoint = server.url();
+        config.aui.upstream.access_key_id = credential.access_key_id.clone();
+        config.aui.upstream.access_key_secret = credential.access_key_secret.clone();
+    }
+    let info = json!({"access_key_id": credential.access_key_id, "access_key_secret": credential.access_key_secret});
+    started.add("alibaba", server, info);
+    Ok(())
+}
+
+async fn start_aui(
+    options: &EmbeddedOptions,
+    aui: mocks::aui::AuiConfig,
+    started: &mut Embedded,
+) -> Result<()> {
+    anyhow::ensure!(
+        !aui.upstream.endpoint.is_empty(),
+        "the AUI app server needs an upstream: start alibaba too, or set [aui.upstream] endpoint in the config"
+    );
+    let addr = SocketAddr::new(options.bind, options.aui_port);
+    if let Some(warning) = demo_login_warning(options.bind, &aui) {
+        eprintln!("{warning}");
+    }
+    let info = json!({"app_id": aui.app_id, "app_key": aui.app_key, "login_user": aui.login_user, "login_password": aui.login_password});
+    let built = mocks::aui::build(aui, started.clock.clone());
+    let server = serve(built, addr, options)
+        .await
+        .with_context(|| cannot_listen("aui", addr, "--aui-port"))?;
+    started.add("aui", server, info);
+    Ok(())
+}
+
+async fn start_duix(
+    options: &EmbeddedOptions,
+    duix: mocks::duix::DuixConfig,
+    started: &mut Embedded,
+) -> Result<()> {
+    let addr = SocketAddr::new(options.bind, options.duix_port);
+    let app = duix.apps.first().cloned().unwrap_or_default();
+    let built = mocks::duix::build(duix, started.clock.clone());
+    let server = serve(built, addr, options)
+        .await
+        .with_context(|| cannot_listen("duix", addr, "--duix-port"))?;
+    started.add(
+        "duix",
+        server,
+        json!({"app_id": app.app_id, "app_key": app.app_key}),
+    );
+    Ok(())
 }
 
 /// A warning when the AUI server listens beyond loopback with the published demo login, which

@@ -55,7 +55,7 @@ use throttle::Throttle;
 const ICE_HOST_ID: &str = "ice.aliyuncs.com";
 
 /// One AccessKey pair.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Credential {
     pub access_key_id: String,
     pub access_key_secret: String,
