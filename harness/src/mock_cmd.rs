@@ -248,16 +248,45 @@ async fn serve(
 
 fn print_banner(info: &Map<String, Value>) {
     println!("agentproof mocks are running (Ctrl-C stops them):");
+    let demo = demo_secrets();
     for (platform, details) in info {
         let url = details["url"].as_str().unwrap_or("");
         println!("  {platform:<8} {url}");
         if let Some(fields) = details.as_object() {
             for (key, value) in fields.iter().filter(|(k, _)| *k != "url") {
-                println!("           {key:<18} {}", value.as_str().unwrap_or(""));
+                let value = value.as_str().unwrap_or("");
+                println!("           {key:<18} {}", shown(key, value, &demo));
             }
         }
     }
     println!("  admin    <url>/__admin/health, /__admin/clock, /__admin/faults, /__admin/requests, /metrics");
+}
+
+/// The published demo secrets: the only secrets the banner prints.
+fn demo_secrets() -> Vec<String> {
+    let aui = mocks::aui::AuiConfig::default();
+    let alibaba = mocks::alibaba::AlibabaConfig::default().credentials;
+    let duix = mocks::duix::DuixConfig::default().apps;
+    alibaba
+        .into_iter()
+        .map(|c| c.access_key_secret)
+        .chain(duix.into_iter().map(|a| a.app_key))
+        .chain([aui.app_key, aui.login_password])
+        .collect()
+}
+
+/// A configured secret is masked (stdout ends up in logs); the demo ones are printed so a
+/// developer can copy them. --info-file always has the real values.
+fn shown<'a>(key: &str, value: &'a str, demo: &[String]) -> &'a str {
+    let secret = ["secret", "key", "password"]
+        .iter()
+        .any(|word| key.ends_with(word));
+    let is_id = key.ends_with("_id");
+    if secret && !is_id && !demo.iter().any(|d| d == value) {
+        "*** (configured; see --info-file)"
+    } else {
+        value
+    }
 }
 
 async fn wait_for_signal() {
@@ -286,6 +315,23 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banner_prints_demo_secrets_and_masks_configured_ones() {
+        let demo = demo_secrets();
+        assert_eq!(
+            shown("access_key_secret", "AgentproofDemoSecret0123456789", &demo),
+            "AgentproofDemoSecret0123456789"
+        );
+        assert!(shown("access_key_secret", "a-real-secret", &demo).starts_with("***"));
+        assert!(shown("app_key", "real-app-key", &demo).starts_with("***"));
+        assert!(shown("login_password", "wonderland", &demo).starts_with("***"));
+        assert_eq!(
+            shown("access_key_id", "LTAI-real-id", &demo),
+            "LTAI-real-id"
+        );
+        assert_eq!(shown("login_user", "alice", &demo), "alice");
+    }
 
     #[test]
     fn the_demo_login_is_only_flagged_beyond_loopback() {
