@@ -61,12 +61,134 @@ async fn inject(url: &str, rule: Value) {
     );
 }
 
+/// `platform.suite: case` of every case with `outcome`, e.g. `passed`.
+fn with_outcome(run: &Run, outcome: fn(&Outcome) -> bool) -> BTreeSet<String> {
+    run.suites
+        .iter()
+        .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+        .filter(|(_, c)| outcome(&c.outcome))
+        .map(|(s, c)| format!("{}: {}", s.qualified_name(), c.name))
+        .collect()
+}
+
+/// The errors cases a client cannot cause: run through `/__admin/faults` where the target has it.
+const SERVER_FAILURE_CASES: [&str; 7] = [
+    "alibaba.errors: GetAgent during a server failure gets InternalError with HTTP 500 in the gateway's envelope",
+    "alibaba.errors: GetAgent while the service is unavailable gets ServiceUnavailable with HTTP 503 in the gateway's envelope",
+    "aui.errors: describeAIAgentInstance during a server failure gets code 500 (服务器异常) in the AUI error envelope",
+    "aui.errors: describeAIAgentInstance when the upstream cannot be reached gets code 502 in the AUI error envelope",
+    "aui.errors: describeAIAgentInstance when the upstream does not answer in time gets code 504 in the AUI error envelope",
+    "duix.errors: getconcurrentNumber during a server failure gets -1 (系统异常) in the DUIX error envelope",
+    "duix.errors: getconcurrentNumber during an internal failure gets 40002 (内部错误) in the DUIX error envelope",
+];
+
 #[tokio::test]
 async fn healthy_mocks_pass_every_suite() {
     let run = check(&[]).await;
     assert_eq!(failed(&run), BTreeSet::new());
     assert_eq!(run.exit_code(), 0);
     assert_eq!(run.suites.len(), 15);
+    let passed = with_outcome(&run, |o| matches!(o, Outcome::Passed));
+    let missing: Vec<_> = SERVER_FAILURE_CASES
+        .iter()
+        .filter(|case| !passed.contains(**case))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "server failures are injected, not skipped: {missing:#?}"
+    );
+}
+
+async fn fault_rules(url: &str) -> Vec<Value> {
+    let answer: Value = reqwest::get(format!("{url}/__admin/faults"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["faults"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_errors_suites_leave_no_fault_rule_behind_even_when_a_case_fails() {
+    let mocks = mocks().await;
+    let alibaba = mocks.url("alibaba").unwrap().to_string();
+    let earlier = json!({"route": "GetAgent", "error_rate": 1.0, "error": {"status": 502, "code": "BadGateway"}});
+    inject(&alibaba, earlier).await;
+    let targets: Vec<String> = ["alibaba", "aui", "duix"]
+        .iter()
+        .map(|p| format!("{p}={}", mocks.url(p).unwrap()))
+        .collect();
+    let run = check(&[
+        "--target",
+        &targets[0],
+        "--target",
+        &targets[1],
+        "--target",
+        &targets[2],
+        "--suite",
+        "errors",
+    ])
+    .await;
+    let left: Vec<Vec<Value>> = futures_util::future::join_all(
+        ["alibaba", "aui", "duix"].map(|p| fault_rules(mocks.url(p).unwrap())),
+    )
+    .await;
+    mocks.shutdown().await;
+    let failures = failed(&run);
+    for case in &SERVER_FAILURE_CASES[..2] {
+        assert!(
+            failures.contains(*case),
+            "the earlier 502 rule wins: {failures:#?}"
+        );
+    }
+    let passed = with_outcome(&run, |o| matches!(o, Outcome::Passed));
+    for case in &SERVER_FAILURE_CASES[2..] {
+        assert!(passed.contains(*case), "{case}: {passed:#?}");
+    }
+    assert_eq!(
+        left[0].len(),
+        1,
+        "only the earlier rule stays: {:?}",
+        left[0]
+    );
+    assert_eq!(left[0][0]["error"]["code"], "BadGateway");
+    assert_eq!(left[1], Vec::<Value>::new());
+    assert_eq!(left[2], Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn targets_without_admin_faults_skip_the_server_failure_cases_saying_why() {
+    let alibaba = MockServer::start().await;
+    let aui = fake_aui(|_, channel| (String::new(), channel.unwrap_or_default().to_string())).await;
+    let duix = fake_duix(json!({"code": "0", "success": true})).await;
+    let targets = [
+        format!("alibaba={}", alibaba.uri()),
+        format!("aui={}/gw", aui.uri()),
+        format!("duix={}", duix.uri()),
+    ];
+    let run = check(&[
+        "--target",
+        &targets[0],
+        "--target",
+        &targets[1],
+        "--target",
+        &targets[2],
+        "--suite",
+        "errors",
+    ])
+    .await;
+    const REASON: &str =
+        "needs /__admin/faults (a server failure a client cannot cause on purpose)";
+    let skipped = with_outcome(
+        &run,
+        |o| matches!(o, Outcome::Skipped { reason } if reason == REASON),
+    );
+    assert_eq!(
+        skipped,
+        set(&SERVER_FAILURE_CASES),
+        "each skipped with {REASON:?}"
+    );
 }
 
 #[tokio::test]

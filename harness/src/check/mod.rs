@@ -9,17 +9,21 @@
 //! - [`case`]: expectations (status, code, schema), cases and suites as the report sees them;
 //! - [`suites`]: contract, errors and lifecycle per platform;
 //! - [`expiry`]: token expiry, through `/__admin/clock` or short expiries;
+//! - [`faults`]: server failures for the errors suites, through `/__admin/faults`;
 //! - [`badinput`]: generated bad requests (proptest strategies, seeded);
 //! - [`progress`]: the progress bar or plain lines.
 //!
 //! Phases: every platform's contract, errors, lifecycle and bad-input suites run side by side
 //! (one platform's suites in order, since they share its quotas); the expiry suites run last, one
-//! at a time, because they move the clock the embedded mocks share.
+//! at a time, because they move the clock the embedded mocks share. The errors suites' fault rules
+//! need no such phase: each names one route of its own platform's mock that no suite running
+//! meanwhile sends to (see [`faults`]).
 
 pub mod badinput;
 pub mod case;
 pub mod client;
 pub mod expiry;
+pub mod faults;
 pub mod progress;
 pub mod suites;
 pub mod target;
@@ -308,8 +312,9 @@ async fn run_targets(
 }
 
 /// Checks that `url` can be reached (exit 2 naming the URL otherwise) and whether it has the
-/// mocks' `/__admin/clock`. A target that accepts the connection but does not answer in time is
-/// checked anyway: it is broken, not absent, and its suites fail saying so.
+/// mocks' `/__admin/clock` and `/__admin/faults` (each probed once per target). A target that
+/// accepts the connection but does not answer in time is checked anyway: it is broken, not absent,
+/// and its suites fail saying so.
 pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target> {
     let route = format!("{platform} GET /__admin/clock");
     let request = http.client().get(format!("{url}/__admin/clock"));
@@ -321,10 +326,18 @@ pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target>
     }
     let has_clock =
         reply.status == 200 && reply.field("now_ms").is_some_and(serde_json::Value::is_i64);
+    let route = format!("{platform} GET /__admin/faults");
+    let request = http.client().get(format!("{url}/__admin/faults"));
+    let reply = http.send(platform, &route, request).await;
+    let has_faults = reply.status == 200
+        && reply
+            .field("faults")
+            .is_some_and(serde_json::Value::is_array);
     Ok(Target {
         platform,
         url: url.to_string(),
         has_clock,
+        has_faults,
     })
 }
 

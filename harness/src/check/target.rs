@@ -47,6 +47,8 @@ pub struct Target {
     pub url: String,
     /// Whether `GET /__admin/clock` answers: clock-controlled expiry cases run only then.
     pub has_clock: bool,
+    /// Whether `GET /__admin/faults` answers: server-failure error cases run only then.
+    pub has_faults: bool,
 }
 
 /// `PLATFORM=URL` from `--target`.

@@ -7,6 +7,7 @@
 use super::unique;
 use crate::check::case::{broken, ensure, expect, CaseResult, Expect, Failure, SuiteRun};
 use crate::check::client::{Aui, AuiRequest, Auth, Reply};
+use crate::check::faults::{fault, Faults};
 use crate::check::target::Pair;
 use crate::check::Ctx;
 use serde_json::{json, Value};
@@ -291,17 +292,53 @@ pub async fn errors(ctx: &Ctx, run: &mut SuiteRun) {
         ensure(reply.str("error_code") == Some("InvalidParameter"), "error_code InvalidParameter", reply.describe())
     })
     .await;
-    for (code, why) in [
+    server_failures(ctx, run, &aui, &user).await;
+    run.skip(
+        "code 401 参数错误 (Result.invalidParam)",
+        "no v2.2.0 route answers it; invalid input is checked as 400 above",
+    );
+}
+
+/// Code 500 (服务器异常), 502 and 504 (the upstream unreachable or silent): a valid
+/// describeAIAgentInstance while the target fails it on purpose gets the AUI error envelope with
+/// the code as HTTP status. Only the AUI suites, which run one after the other, send to that route
+/// (see `check::faults`).
+async fn server_failures(ctx: &Ctx, run: &mut SuiteRun, aui: &Aui, user: &str) {
+    let faults = Faults::of(ctx, run.http());
+    let body = json!({"user_id": user, "ai_agent_instance_id": "00000000000000000000000000000000"});
+    for (sentence, status, error_code, message) in [
         (
-            "code 500 服务器异常 / 502 / 504",
-            "server and upstream failures a client cannot cause on purpose",
+            "describeAIAgentInstance during a server failure gets code 500 (服务器异常) in the AUI error envelope",
+            500,
+            "InternalError",
+            "服务器异常，请稍后重试",
         ),
         (
-            "code 401 参数错误 (Result.invalidParam)",
-            "no v2.2.0 route answers it; invalid input is checked as 400 above",
+            "describeAIAgentInstance when the upstream cannot be reached gets code 502 in the AUI error envelope",
+            502,
+            "UpstreamUnavailable",
+            "the Alibaba OpenAPI could not be reached",
+        ),
+        (
+            "describeAIAgentInstance when the upstream does not answer in time gets code 504 in the AUI error envelope",
+            504,
+            "UpstreamTimeout",
+            "the Alibaba OpenAPI did not answer in time",
         ),
     ] {
-        run.skip(code, why);
+        let rule = fault(DESCRIBE).answering(status, error_code).saying(message);
+        let expectation = expect()
+            .status(status)
+            .code(status.to_string())
+            .error_code(error_code)
+            .schema("aui/error");
+        run.case(
+            sentence,
+            faults.during(rule, async {
+                expectation.verify(&aui.post(DESCRIBE, &body).await).map(drop)
+            }),
+        )
+        .await;
     }
 }
 

@@ -6,8 +6,10 @@
 
 use crate::check::case::{broken, ensure, expect, skip, CaseResult, Expect, Failure, SuiteRun};
 use crate::check::client::{Duix, DuixRequest, Token, CHECK_SIG, V1};
+use crate::check::faults::{fault, Faults};
 use crate::check::Ctx;
 use futures_util::{SinkExt, StreamExt};
+use protocol::duix::DuixError;
 use serde_json::{json, Value};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -168,7 +170,42 @@ pub async fn errors(ctx: &Ctx, run: &mut SuiteRun) {
         unreachable_webhook(ctx, &duix),
     )
     .await;
-    run.skip("-1 系统异常 as a server failure", "a server failure a client cannot cause on purpose (-1 for malformed requests is checked above)");
+    server_failures(ctx, run, &duix, &number).await;
+}
+
+/// `-1` (系统异常) and `40002` (内部错误) as server failures (-1 for malformed requests is checked
+/// above): a valid getconcurrentNumber while the target fails it on purpose gets the DUIX error
+/// envelope. Only the DUIX suites, which run one after the other, send to that route (see
+/// `check::faults`).
+async fn server_failures(ctx: &Ctx, run: &mut SuiteRun, duix: &Duix, number: &str) {
+    let faults = Faults::of(ctx, run.http());
+    for (sentence, failure) in [
+        (
+            "getconcurrentNumber during a server failure gets -1 (系统异常) in the DUIX error envelope",
+            DuixError::SYSTEM_ERROR,
+        ),
+        (
+            "getconcurrentNumber during an internal failure gets 40002 (内部错误) in the DUIX error envelope",
+            DuixError::INTERNAL_ERROR,
+        ),
+    ] {
+        let rule = fault(number)
+            .answering(500, failure.code)
+            .saying(failure.message);
+        let expectation = expect()
+            .status(500)
+            .code(failure.code)
+            .schema("duix/error");
+        run.case(
+            sentence,
+            faults.during(rule, async {
+                expectation
+                    .verify(&duix.get(number, &[("appId", &duix.app.id)]).await)
+                    .map(drop)
+            }),
+        )
+        .await;
+    }
 }
 
 /// One open session WebSocket.
