@@ -92,6 +92,22 @@ mod check_sig {
             .await;
         assert_failure(status, &body, 401, "1006");
     }
+
+    #[tokio::test]
+    async fn a_token_issued_in_the_future_is_1006_as_java_jwt_refuses_it() {
+        let platform = platform(config()).await;
+        let now = platform.clock.now_secs();
+        let future = protocol::duix::sign_token(DEMO_APP_ID, DEMO_APP_KEY, now + 600, now + 1200);
+        let (status, body) = platform
+            .get(&format!("{CHECK_SIG}?sig={future}"), None)
+            .await;
+        assert_failure(status, &body, 401, "1006");
+        platform.clock.advance_ms(601_000);
+        let (status, _) = platform
+            .get(&format!("{CHECK_SIG}?sig={future}"), None)
+            .await;
+        assert_eq!(status, 200, "valid once the clock reaches its iat");
+    }
 }
 
 mod management {
@@ -386,17 +402,18 @@ mod vendor_webhook {
         .await;
         let client = reqwest::Client::new();
         let status = |r: reqwest::Response| r.status().as_u16();
+        let missing = client
+            .post(hook.url())
+            .json(&request())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
-            status(
-                client
-                    .post(hook.url())
-                    .json(&request())
-                    .send()
-                    .await
-                    .unwrap()
-            ),
-            401
+            missing.headers()["www-authenticate"],
+            "Bearer realm=\"duix-webhook\"",
+            "a 401 names its scheme (RFC 6750)"
         );
+        assert_eq!(status(missing), 401);
         assert_eq!(
             status(
                 client

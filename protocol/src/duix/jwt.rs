@@ -62,6 +62,14 @@ pub enum JwtError {
     /// The header's `alg` is not `HS256` (including `none`).
     #[error("token algorithm is not HS256")]
     UnsupportedAlg,
+    /// `iat` or `nbf` is after `now`: java-jwt, which DUIX uses, refuses such tokens.
+    #[error("token is not valid before {at}, now is {now}")]
+    NotYetValid {
+        /// The token's `iat` or `nbf`, unix seconds.
+        at: i64,
+        /// The verifier's clock, unix seconds.
+        now: i64,
+    },
 }
 
 /// Signs a token for `app_id`, issued at `iat` and expiring at `exp` (unix seconds).
@@ -97,8 +105,9 @@ pub fn verify_token(token: &str, secret: &str, now_secs: i64) -> Result<Claims, 
     if header_json.get("alg").and_then(Value::as_str) != Some("HS256") {
         return Err(JwtError::UnsupportedAlg);
     }
-    let expected = hmac_b64(&format!("{header}.{claims_part}"), secret);
-    if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+    let signature = decode_signature(signature)?;
+    let expected = hmac(&format!("{header}.{claims_part}"), secret);
+    if !bool::from(expected.as_slice().ct_eq(&signature)) {
         return Err(JwtError::BadSignature);
     }
     let claims = parse_claims(decode_object(claims_part, "claims")?)?;
@@ -108,7 +117,21 @@ pub fn verify_token(token: &str, secret: &str, now_secs: i64) -> Result<Claims, 
             now: now_secs,
         });
     }
+    let nbf = claims.extra.get("nbf").and_then(Value::as_i64);
+    if let Some(at) = claims.iat.into_iter().chain(nbf).find(|&at| at > now_secs) {
+        return Err(JwtError::NotYetValid { at, now: now_secs });
+    }
     Ok(claims)
+}
+
+/// The signature's bytes. java-jwt decodes with Apache Commons' lenient Base64, so padding and
+/// the standard alphabet are tolerated; text that is no base64 at all is a malformed token, not
+/// a token signed with another key.
+fn decode_signature(part: &str) -> Result<Vec<u8>, JwtError> {
+    LENIENT_URL_SAFE
+        .decode(part)
+        .or_else(|_| LENIENT_STANDARD.decode(part))
+        .map_err(|_| JwtError::Malformed("signature is not base64url".into()))
 }
 
 fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
@@ -124,6 +147,12 @@ fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
 /// base64url, padding tolerated: some hand-rolled signers keep it.
 const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
     &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The standard alphabet, padding tolerated (see [`decode_signature`]).
+const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
@@ -163,12 +192,16 @@ fn parse_claims(mut map: Map<String, Value>) -> Result<Claims, JwtError> {
     })
 }
 
-fn hmac_b64(signing_input: &str, secret: &str) -> String {
+fn hmac(signing_input: &str, secret: &str) -> Vec<u8> {
     // HMAC accepts keys of any length, so this never fails.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(signing_input.as_bytes());
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hmac_b64(signing_input: &str, secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(hmac(signing_input, secret))
 }
 
 #[cfg(test)]
@@ -177,6 +210,41 @@ mod tests {
     use proptest::prelude::*;
 
     const EXAMPLE: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDE4MDAsImlhdCI6MTcwMDAwMDAwMCwiYXBwSWQiOiIxMjM0NTY3ODkwIn0.8s3WMTmFNqmMMr6Rh14Xpm5asU1P5uj9QdYzVAvkK3w";
+
+    #[test]
+    fn a_signature_with_padding_or_the_standard_alphabet_is_read_as_java_jwt_reads_it() {
+        let (head, signature) = EXAMPLE.rsplit_once('.').unwrap();
+        let bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        let padded = format!("{head}.{signature}=");
+        let standard = format!(
+            "{head}.{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
+        for token in [padded, standard] {
+            assert!(
+                verify_token(&token, "test-app-key", 1700000001).is_ok(),
+                "{token}"
+            );
+        }
+        let garbage = format!("{head}.!!not-base64!!");
+        assert!(matches!(
+            verify_token(&garbage, "test-app-key", 1700000001),
+            Err(JwtError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_token_from_the_future_is_not_yet_valid() {
+        // iat 1700000000: one second before it, java-jwt refuses the token.
+        assert_eq!(
+            verify_token(EXAMPLE, "test-app-key", 1699999999).unwrap_err(),
+            JwtError::NotYetValid {
+                at: 1700000000,
+                now: 1699999999
+            }
+        );
+        assert!(verify_token(EXAMPLE, "test-app-key", 1700000000).is_ok());
+    }
 
     #[test]
     fn protocols_example_comes_out_byte_for_byte() {
