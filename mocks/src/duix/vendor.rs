@@ -127,7 +127,15 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let code = self.status.as_u16().to_string();
         let body = json!({"code": code, "msg": self.msg, "success": false, "field": self.field});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3: a 401 names the scheme the client should use.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"duix-webhook\""),
+            );
+        }
+        response
     }
 }
 
