@@ -62,6 +62,13 @@ pub fn parse_target(spec: &str) -> Result<(Platform, String)> {
     let url = url.trim().trim_end_matches('/');
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| anyhow!("--target {spec:?}: {url:?} is not a URL ({e})"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Not echoed: the URL holds a secret, and target URLs go into every report.
+        bail!(
+            "--target {name}=...: the URL carries credentials, which would be printed in the output \
+             and every report; pass them with --alibaba-key, --aui-user or --duix-app instead"
+        );
+    }
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         bail!("--target {spec:?}: the URL must be http:// or https:// with a host");
     }
@@ -191,9 +198,14 @@ mod tests {
             ("duix=not a url", "not a URL"),
             ("duix=ftp://host", "http://"),
             ("aui=http://host/gw?x=1", "?query"),
+            ("aui=https://alice:Sup3rSecret@host", "carries credentials"),
         ] {
             let error = parse_target(spec).unwrap_err().to_string();
             assert!(error.contains(needle), "{spec}: {error}");
+            assert!(
+                !error.contains("Sup3rSecret"),
+                "the secret is not echoed: {error}"
+            );
         }
     }
 
