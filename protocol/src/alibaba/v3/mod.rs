@@ -74,9 +74,8 @@ pub fn canonical_request(
     signed_headers: &[String],
     payload_hash: &str,
 ) -> Result<String, MissingSignedHeader> {
-    let lines = signed_header_lines(headers, signed_headers)?;
     let query = canonical_query(params);
-    Ok(assemble(method, path, &query, &lines, payload_hash))
+    with_query(method, path, &query, headers, signed_headers, payload_hash)
 }
 
 /// [`canonical_request`] with the legacy query of [`canonical_query_legacy`].
@@ -88,9 +87,21 @@ pub fn canonical_request_legacy(
     signed_headers: &[String],
     payload_hash: &str,
 ) -> Result<String, MissingSignedHeader> {
-    let lines = signed_header_lines(headers, signed_headers)?;
     let query = canonical_query_legacy(params);
-    Ok(assemble(method, path, &query, &lines, payload_hash))
+    with_query(method, path, &query, headers, signed_headers, payload_hash)
+}
+
+/// The canonical request around an already canonical query (current or legacy form).
+fn with_query(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    signed_headers: &[String],
+    payload_hash: &str,
+) -> Result<String, MissingSignedHeader> {
+    let lines = signed_header_lines(headers, signed_headers)?;
+    Ok(assemble(method, path, query, &lines, payload_hash))
 }
 
 /// `(lowercase name, canonical value)` for each signed header, sorted and deduplicated by name.
