@@ -10,6 +10,8 @@
 //!   [`aui::verify_rtc_token`]) and its id rules.
 //! - [`duix`]: the DUIX HS256 token ([`duix::sign_token`], [`duix::verify_token`]) and the DUIX
 //!   error catalog [`duix::DuixError`].
+//! - [`hs256`]: compact HS256 JWTs (java-jwt's header; structure, algorithm and constant-time
+//!   signature checks), shared by the DUIX token and the AUI server's bearer login.
 //!
 //! Wire facts and test vectors come from `shared/PROTOCOLS.md`; each vector is a unit test beside
 //! its signer.
@@ -51,3 +53,4 @@
 pub mod alibaba;
 pub mod aui;
 pub mod duix;
+pub mod hs256;

@@ -17,15 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::{header::AUTHORIZATION, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-
-/// The JWT header, as java-jwt writes it.
-const HEADER_JSON: &str = r#"{"typ":"JWT","alg":"HS256"}"#;
 
 /// `POST /api/v2/aiagent/login`: checks the one configured user, answers a bearer token.
 pub async fn login(State(state): State<Arc<AuiState>>, body: Bytes) -> Response {
@@ -108,36 +102,15 @@ fn check_bearer(value: &str, key: &[u8], now_secs: i64) -> Result<(), AuiError> 
 /// Signs an HS256 JWT for `subject`, issued at `iat`, expiring at `exp` (unix seconds).
 pub fn sign(subject: &str, iat: i64, exp: i64, key: &[u8]) -> String {
     let claims = json!({"sub": subject, "iat": iat, "exp": exp});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(HEADER_JSON),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let signature = URL_SAFE_NO_PAD.encode(mac(key, &input).finalize().into_bytes());
-    format!("{input}.{signature}")
+    protocol::hs256::sign(claims.to_string().as_bytes(), key)
 }
 
-/// Checks algorithm, signature (constant time) and expiry; answers the subject.
+/// Checks algorithm, signature (constant time, by `protocol::hs256`) and expiry; answers the
+/// subject.
 pub fn verify(token: &str, key: &[u8], now_secs: i64) -> Result<String, AuiError> {
     let invalid = |why: &str| AuiError::forbidden(format!("bearer token is not valid: {why}"));
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid("expected three dot-separated parts"));
-    };
-    let header_json =
-        decode_object(header).ok_or_else(|| invalid("header is not base64url JSON"))?;
-    if header_json.get("alg").and_then(Value::as_str) != Some("HS256") {
-        return Err(invalid("algorithm is not HS256"));
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| invalid("signature is not base64url"))?;
-    mac(key, &format!("{header}.{claims}"))
-        .verify_slice(&signature)
-        .map_err(|_| invalid("signature does not match"))?;
-    let claims = decode_object(claims).ok_or_else(|| invalid("claims are not base64url JSON"))?;
+    let claims =
+        protocol::hs256::verify_signature(token, key).map_err(|e| invalid(&e.to_string()))?;
     let exp = claims
         .get("exp")
         .and_then(Value::as_i64)
@@ -154,21 +127,10 @@ pub fn verify(token: &str, key: &[u8], now_secs: i64) -> Result<String, AuiError
         .to_string())
 }
 
-fn mac(key: &[u8], input: &str) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(input.as_bytes());
-    mac
-}
-
-fn decode_object(part: &str) -> Option<serde_json::Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
     const KEY: &[u8] = b"k";
 

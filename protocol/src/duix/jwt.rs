@@ -2,23 +2,13 @@
 //!
 //! Header `{"typ":"JWT","alg":"HS256"}` and claims `{"exp","iat","appId"}`, in that order, each
 //! base64url without padding; the key is the app's appKey. Verifiers accept extra claims (some
-//! integrations add `userId`, `timestamp`) and any key order, but only HS256.
+//! integrations add `userId`, `timestamp`) and any key order, but only HS256. Structure, algorithm
+//! and signature are checked by [`crate::hs256`]; the claims' rules are here.
 
-use base64::{
-    alphabet,
-    engine::{
-        general_purpose::URL_SAFE_NO_PAD, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
-    },
-    Engine,
-};
-use hmac::{Hmac, Mac};
+use crate::hs256;
+pub use crate::hs256::JwtError;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
-
-/// The header java-jwt writes, byte for byte.
-const HEADER_JSON: &str = r#"{"typ":"JWT","alg":"HS256"}"#;
 
 /// Claims in java-jwt's order.
 #[derive(Serialize)]
@@ -42,36 +32,6 @@ pub struct Claims {
     pub extra: Map<String, Value>,
 }
 
-/// Why a token was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JwtError {
-    /// Not three base64url parts of JSON objects, or a required claim is missing.
-    #[error("malformed token: {0}")]
-    Malformed(String),
-    /// The signature is not HMAC-SHA256 of the token under this key.
-    #[error("token signature does not match")]
-    BadSignature,
-    /// `now >= exp`.
-    #[error("token expired at {exp}, now is {now}")]
-    Expired {
-        /// The token's `exp`, unix seconds.
-        exp: i64,
-        /// The verifier's clock, unix seconds.
-        now: i64,
-    },
-    /// The header's `alg` is not `HS256` (including `none`).
-    #[error("token algorithm is not HS256")]
-    UnsupportedAlg,
-    /// `iat` or `nbf` is after `now`: java-jwt, which DUIX uses, refuses such tokens.
-    #[error("token is not valid before {at}, now is {now}")]
-    NotYetValid {
-        /// The token's `iat` or `nbf`, unix seconds.
-        at: i64,
-        /// The verifier's clock, unix seconds.
-        now: i64,
-    },
-}
-
 /// Signs a token for `app_id`, issued at `iat` and expiring at `exp` (unix seconds).
 ///
 /// ```
@@ -82,35 +42,18 @@ pub fn sign_token(app_id: &str, secret: &str, iat: i64, exp: i64) -> String {
     let claims = SignedClaims { exp, iat, app_id };
     // A struct of integers and a string always serializes.
     let claims = serde_json::to_vec(&claims).expect("claims serialize");
-    let signing_input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(HEADER_JSON),
-        URL_SAFE_NO_PAD.encode(claims)
-    );
-    let signature = hmac_b64(&signing_input, secret);
-    format!("{signing_input}.{signature}")
+    hs256::sign(&claims, secret.as_bytes())
 }
 
 /// The `appId` claim, read without verifying: it says which app's key to verify with.
 pub fn peek_app_id(token: &str) -> Result<String, JwtError> {
-    let (_, claims, _) = split(token)?;
-    let claims = decode_object(claims, "claims")?;
-    app_id(&claims)
+    app_id(&hs256::peek_claims(token)?)
 }
 
-/// Verifies the token's algorithm, signature (constant time) and expiry, and returns its claims.
+/// Verifies structure, algorithm, signature (constant time), `exp`, and `iat`/`nbf` not in the
+/// future, at `now_secs` (unix seconds), as java-jwt does.
 pub fn verify_token(token: &str, secret: &str, now_secs: i64) -> Result<Claims, JwtError> {
-    let (header, claims_part, signature) = split(token)?;
-    let header_json = decode_object(header, "header")?;
-    if header_json.get("alg").and_then(Value::as_str) != Some("HS256") {
-        return Err(JwtError::UnsupportedAlg);
-    }
-    let signature = decode_signature(signature)?;
-    let expected = hmac(&format!("{header}.{claims_part}"), secret);
-    if !bool::from(expected.as_slice().ct_eq(&signature)) {
-        return Err(JwtError::BadSignature);
-    }
-    let claims = parse_claims(decode_object(claims_part, "claims")?)?;
+    let claims = parse_claims(hs256::verify_signature(token, secret.as_bytes())?)?;
     if now_secs >= claims.exp {
         return Err(JwtError::Expired {
             exp: claims.exp,
@@ -122,48 +65,6 @@ pub fn verify_token(token: &str, secret: &str, now_secs: i64) -> Result<Claims, 
         return Err(JwtError::NotYetValid { at, now: now_secs });
     }
     Ok(claims)
-}
-
-/// The signature's bytes. java-jwt decodes with Apache Commons' lenient Base64, so padding and
-/// the standard alphabet are tolerated; text that is no base64 at all is a malformed token, not
-/// a token signed with another key.
-fn decode_signature(part: &str) -> Result<Vec<u8>, JwtError> {
-    LENIENT_URL_SAFE
-        .decode(part)
-        .or_else(|_| LENIENT_STANDARD.decode(part))
-        .map_err(|_| JwtError::Malformed("signature is not base64url".into()))
-}
-
-fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
-    let mut parts = token.trim().split('.');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(c), Some(s), None) => Ok((h, c, s)),
-        _ => Err(JwtError::Malformed(
-            "expected three dot-separated parts".into(),
-        )),
-    }
-}
-
-/// base64url, padding tolerated: some hand-rolled signers keep it.
-const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// The standard alphabet, padding tolerated (see [`decode_signature`]).
-const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, JwtError> {
-    let bytes = LENIENT_URL_SAFE
-        .decode(part)
-        .map_err(|_| JwtError::Malformed(format!("{what} is not base64url")))?;
-    match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(JwtError::Malformed(format!("{what} is not a JSON object"))),
-    }
 }
 
 fn app_id(claims: &Map<String, Value>) -> Result<String, JwtError> {
@@ -192,22 +93,19 @@ fn parse_claims(mut map: Map<String, Value>) -> Result<Claims, JwtError> {
     })
 }
 
-fn hmac(signing_input: &str, secret: &str) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this never fails.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(signing_input.as_bytes());
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn hmac_b64(signing_input: &str, secret: &str) -> String {
-    URL_SAFE_NO_PAD.encode(hmac(signing_input, secret))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hs256::HEADER_JSON;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    use hmac::{Hmac, Mac};
     use proptest::prelude::*;
+
+    fn hmac_b64(input: &str, secret: &str) -> String {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(input.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
 
     const EXAMPLE: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDE4MDAsImlhdCI6MTcwMDAwMDAwMCwiYXBwSWQiOiIxMjM0NTY3ODkwIn0.8s3WMTmFNqmMMr6Rh14Xpm5asU1P5uj9QdYzVAvkK3w";
 
