@@ -10,6 +10,9 @@
 //!   [`aui::verify_rtc_token`]) and its id rules.
 //! - [`duix`]: the DUIX HS256 token ([`duix::sign_token`], [`duix::verify_token`]) and the DUIX
 //!   error catalog [`duix::DuixError`].
+//! - [`request`]: each platform's requests as clients send them ([`request::HttpRequest`]:
+//!   method, path, headers, body, route template), built once for `check`, the load scenarios and
+//!   the AUI server's upstream calls.
 //! - [`hs256`]: compact HS256 JWTs (java-jwt's header; structure, algorithm and constant-time
 //!   signature checks), shared by the DUIX token and the AUI server's bearer login.
 //!
@@ -54,3 +57,4 @@ pub mod alibaba;
 pub mod aui;
 pub mod duix;
 pub mod hs256;
+pub mod request;

@@ -14,8 +14,8 @@
 //! a target that accepts connections and never answers costs a few timeouts, not one per request.
 
 use super::target::{Pair, Platform};
-use protocol::alibaba::encoding::percent_encode;
-use protocol::alibaba::{timestamp::format_utc, v3};
+use protocol::alibaba::timestamp::format_utc;
+use protocol::request::{self, HttpRequest};
 use reports::LatencyTable;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -208,6 +208,22 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Sends a request built by [`protocol::request`] to `base`, timed under its route.
+    pub async fn send_built(&self, platform: Platform, base: &str, request: HttpRequest) -> Reply {
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut builder = self.client.request(method, request.url(base));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if !request.body.is_empty() {
+            builder = builder.body(request.body);
+        }
+        self.send(platform, &request.route, builder).await
+    }
+}
+
 async fn exchange(
     request: reqwest::RequestBuilder,
 ) -> Result<(u16, Vec<u8>, bool), reqwest::Error> {
@@ -371,10 +387,7 @@ impl AliRequest {
 
 /// The API version of an action: RTC 2018-01-11 for the agent-task APIs, ICE 2020-11-09 otherwise.
 pub fn version_of(action: &str) -> &'static str {
-    match action {
-        "StartAgent" | "StopAgent" | "UpdateAgent" | "GetAgent" => "2018-01-11",
-        _ => "2020-11-09",
-    }
+    request::alibaba::api_version(action)
 }
 
 /// The Alibaba OpenAPI at one endpoint, signing with V3 as the official SDKs do.
@@ -393,38 +406,15 @@ impl Alibaba {
     }
 
     pub async fn send(&self, request: &AliRequest) -> Reply {
-        let (method, headers) = self.signed_headers(request);
-        let query = v3::canonical_query(&request.params);
-        let url = format!("{}/?{query}", self.url);
-        let method =
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
-        let mut builder = self.http.client().request(method, url);
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            builder = builder.header(name, value);
-        }
-        let route = format!("alibaba {}", request.action);
-        self.http.send(Platform::Alibaba, &route, builder).await
+        let built = self.signed(request);
+        self.http
+            .send_built(Platform::Alibaba, &self.url, built)
+            .await
     }
 
-    fn host(&self) -> String {
-        reqwest::Url::parse(&self.url)
-            .ok()
-            .and_then(|u| {
-                Some(match u.port() {
-                    Some(port) => format!("{}:{port}", u.host_str()?),
-                    None => u.host_str()?.to_string(),
-                })
-            })
-            .unwrap_or_default()
-    }
-
-    /// The method and every header, signed, then spoiled as `request.tamper` says.
-    fn signed_headers(&self, request: &AliRequest) -> (String, Vec<(String, String)>) {
+    /// The request, signed, then spoiled as `request.tamper` says.
+    fn signed(&self, request: &AliRequest) -> HttpRequest {
         let tamper = &request.tamper;
-        let method = match tamper {
-            Tamper::Method(m) => m.to_string(),
-            _ => "POST".into(),
-        };
         let skew_ms = match tamper {
             Tamper::SkewSecs(s) => s * 1000,
             _ => 0,
@@ -432,37 +422,33 @@ impl Alibaba {
         let date = format_utc(now_ms() + self.clock.get() + skew_ms);
         let nonce = match tamper {
             Tamper::Nonce(n) => n.clone(),
-            _ => uuid::Uuid::new_v4().simple().to_string(),
+            _ => request::alibaba::fresh_nonce(),
         };
-        let secret = match tamper {
-            Tamper::WrongSecret(s) => s.as_str(),
-            _ => self.key.secret.as_str(),
-        };
-        let key_id = match tamper {
-            Tamper::UnknownKey(k) => k.as_str(),
-            _ => self.key.id.as_str(),
-        };
-        let version = match tamper {
-            Tamper::Version(v) => v.as_str(),
-            _ => version_of(&request.action),
-        };
-        let host = self.host();
-        let mut headers = v3::sign_request(v3::SignInput {
-            method: &method,
-            host: &host,
-            path: "/",
-            params: &request.params,
-            body: b"",
-            content_type: None,
+        let mut built = request::alibaba::signed(request::alibaba::Call {
+            method: match tamper {
+                Tamper::Method(m) => *m,
+                _ => "POST",
+            },
+            host: request::alibaba::host_of(&self.url),
             action: &request.action,
-            version,
-            access_key_id: key_id,
-            secret,
+            version: match tamper {
+                Tamper::Version(v) => v.as_str(),
+                _ => version_of(&request.action),
+            },
+            params: &request.params,
+            access_key_id: match tamper {
+                Tamper::UnknownKey(k) => k.as_str(),
+                _ => self.key.id.as_str(),
+            },
+            secret: match tamper {
+                Tamper::WrongSecret(s) => s.as_str(),
+                _ => self.key.secret.as_str(),
+            },
             date: &date,
             nonce: &nonce,
         });
-        spoil(&mut headers, tamper);
-        (method, headers)
+        spoil(&mut built.headers, tamper);
+        built
     }
 }
 
@@ -507,7 +493,7 @@ pub struct AuiRequest {
 }
 
 /// Where AUI's bearer login lives (the mock's route, beside the others).
-pub const AUI_LOGIN: &str = "/api/v2/aiagent/login";
+pub const AUI_LOGIN: &str = request::aui::LOGIN;
 
 /// The AUI app server at one URL, with the bearer token of its login.
 #[derive(Clone)]
@@ -520,14 +506,8 @@ pub struct Aui {
 impl Aui {
     /// `POST /api/v2/aiagent/login`; on success the client sends the token from then on.
     pub async fn login(&mut self, user: &Pair) -> Reply {
-        let body = serde_json::json!({"username": user.id, "password": user.secret});
-        let reply = self
-            .send(&AuiRequest {
-                path: AUI_LOGIN,
-                body: body.to_string().into_bytes(),
-                auth: Auth::None,
-            })
-            .await;
+        let login = request::aui::login(&user.id, &user.secret);
+        let reply = self.http.send_built(Platform::Aui, &self.url, login).await;
         if let Some(token) = reply.str("token").filter(|_| reply.status == 200) {
             self.bearer = Some(token.to_string());
         }
@@ -546,22 +526,13 @@ impl Aui {
     }
 
     pub async fn send(&self, request: &AuiRequest) -> Reply {
-        let mut builder = self
-            .http
-            .client()
-            .post(format!("{}{}", self.url, request.path))
-            .header("content-type", "application/json")
-            .body(request.body.clone());
-        let auth = match &request.auth {
-            Auth::Session => self.bearer.as_ref().map(|t| format!("Bearer {t}")),
+        let authorization = match &request.auth {
+            Auth::Session => self.bearer.as_deref().map(request::aui::bearer),
             Auth::None => None,
             Auth::Header(value) => Some(value.clone()),
         };
-        if let Some(auth) = auth {
-            builder = builder.header("authorization", auth);
-        }
-        let route = format!("aui POST {}", request.path);
-        self.http.send(Platform::Aui, &route, builder).await
+        let built = request::aui::post(request.path, request.body.clone(), authorization);
+        self.http.send_built(Platform::Aui, &self.url, built).await
     }
 }
 
@@ -583,8 +554,8 @@ pub struct DuixRequest {
 }
 
 /// Where DUIX's endpoints live.
-pub const CHECK_SIG: &str = "/duix-openapi-v2/sdk/checkSig";
-pub const V1: &str = "/duix-openapi-v2/v1/";
+pub const CHECK_SIG: &str = request::duix::CHECK_SIG;
+pub const V1: &str = request::duix::V1;
 
 /// DUIX openapi-v2 at one URL, signing tokens for one app.
 #[derive(Clone)]
@@ -628,26 +599,13 @@ impl Duix {
     }
 
     pub async fn send(&self, request: &DuixRequest) -> Reply {
-        let query: Vec<String> = request
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-            .collect();
-        let url = match query.is_empty() {
-            true => format!("{}{}", self.url, request.path),
-            false => format!("{}{}?{}", self.url, request.path, query.join("&")),
-        };
-        let mut builder = self.http.client().get(url);
         let token = match &request.token {
             Token::Good => Some(self.token(1800)),
             Token::None => None,
             Token::Raw(raw) => Some(raw.clone()),
         };
-        if let Some(token) = token {
-            builder = builder.header("token", token);
-        }
-        let route = format!("duix GET {}", request.path);
-        self.http.send(Platform::Duix, &route, builder).await
+        let built = request::duix::get(&request.path, &request.query, token);
+        self.http.send_built(Platform::Duix, &self.url, built).await
     }
 }
 

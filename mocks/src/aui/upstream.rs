@@ -1,6 +1,6 @@
 //! The client this app server uses to call ICE (2020-11-09), as the Java server's tea-openapi
 //! `callApi` does (PROTOCOLS.md §1.3, §4.3): `POST /?<params>` with an empty body, signed V3
-//! (`ACS3-HMAC-SHA256`) by [`protocol::alibaba::v3::sign_request`].
+//! (`ACS3-HMAC-SHA256`) by [`protocol::request::alibaba::signed`], as every client here signs.
 //!
 //! `x-acs-date` comes from the virtual clock, not the wall clock: the embedded Alibaba mock reads
 //! the same clock and checks the 15-minute skew against it, so moving the clock through
@@ -19,12 +19,13 @@ use super::config::UpstreamConfig;
 use super::envelope::AuiError;
 use crate::clock::VirtualClock;
 use axum::http::StatusCode;
-use protocol::alibaba::{timestamp, v3};
+use protocol::alibaba::timestamp;
+use protocol::request;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// ICE's API version.
-pub const ICE_VERSION: &str = "2020-11-09";
+pub const ICE_VERSION: &str = request::alibaba::ICE_VERSION;
 /// Largest answer read from the cloud; ICE answers are a few KB.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
@@ -105,24 +106,22 @@ impl Upstream {
             .map_err(AuiError::upstream_unavailable)?;
         let target = self.target(region.unwrap_or(&self.config.region))?;
         let date = timestamp::format_utc(self.clock.now_ms());
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let headers = v3::sign_request(v3::SignInput {
+        let nonce = request::alibaba::fresh_nonce();
+        let call = request::alibaba::signed(request::alibaba::Call {
             method: "POST",
             host: &target.host,
-            path: "/",
-            params,
-            body: b"",
-            content_type: None,
             action,
             version: ICE_VERSION,
+            params,
             access_key_id: &self.config.access_key_id,
             secret: &self.config.access_key_secret,
             date: &date,
             nonce: &nonce,
         });
-        let url = format!("{}/?{}", target.base, v3::canonical_query(params));
-        let mut request = client.post(url).header("accept", "application/json");
-        for (name, value) in &headers {
+        let mut request = client
+            .post(call.url(&target.base))
+            .header("accept", "application/json");
+        for (name, value) in &call.headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let response = request
