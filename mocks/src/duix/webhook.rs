@@ -222,18 +222,21 @@ impl Webhooks {
         started: Instant,
         on_piece: &mut (dyn FnMut(Piece, u64) + Send),
     ) -> Result<String, WebhookError> {
-        let accept = if target.stream {
-            "text/event-stream"
-        } else {
-            "application/json, text/event-stream"
-        };
-        let mut call = self
-            .client
-            .post(&target.url)
-            .header("accept", accept)
-            .json(request);
-        if let Some(bearer) = &target.bearer {
-            call = call.bearer_auth(bearer);
+        // The request shape is protocol's, shared with the load scenario that plays the platform.
+        let built = protocol::request::duix::webhook_question(
+            &protocol::request::duix::Question {
+                sid: &request.sid,
+                dh_code: &request.dh_code,
+                question: &request.dh_question,
+                conversation_id: &request.dh_conversation_id,
+                context: &request.dh_context,
+            },
+            target.stream,
+            target.bearer.as_deref(),
+        );
+        let mut call = self.client.post(built.url(&target.url)).body(built.body);
+        for (name, value) in &built.headers {
+            call = call.header(name.as_str(), value.as_str());
         }
         let response = call
             .send()

@@ -42,6 +42,56 @@ pub fn check_sig(sig: &str) -> HttpRequest {
     get(CHECK_SIG, &[("sig".to_string(), sig.to_string())], None)
 }
 
+/// The route template of the platform's calls to a vendor webhook.
+pub const WEBHOOK_ROUTE: &str = "duix POST webhook dh-question";
+
+/// One question the platform puts to a vendor's dialogue webhook (seed 003).
+#[derive(Clone, Copy, Debug)]
+pub struct Question<'a> {
+    /// The customer's id (`sid`).
+    pub sid: &'a str,
+    /// The digital human's code (`dh-code`).
+    pub dh_code: &'a str,
+    /// What the user asked (`dh-question`).
+    pub question: &'a str,
+    /// The conversation the answer must name again (`dh-conversation-id`).
+    pub conversation_id: &'a str,
+    /// The previous turns as a JSON text (`dh-context`), `{}` at first.
+    pub context: &'a str,
+}
+
+/// `POST <webhook URL>` as the platform sends it: the seed's field names, `Accept` offering SSE
+/// (asking for it alone when `stream`), and the vendor's bearer token when one is configured.
+/// The request goes to the webhook URL itself: [`HttpRequest::url`] of it is that URL.
+pub fn webhook_question(question: &Question<'_>, stream: bool, bearer: Option<&str>) -> HttpRequest {
+    let body = serde_json::json!({
+        "sid": question.sid,
+        "dh-code": question.dh_code,
+        "dh-question": question.question,
+        "dh-conversation-id": question.conversation_id,
+        "dh-context": question.context,
+    });
+    let accept = if stream {
+        "text/event-stream"
+    } else {
+        "application/json, text/event-stream"
+    };
+    let mut headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("accept".to_string(), accept.to_string()),
+    ];
+    if let Some(token) = bearer {
+        headers.push(("authorization".to_string(), format!("Bearer {token}")));
+    }
+    HttpRequest {
+        method: "POST",
+        path_and_query: String::new(),
+        headers,
+        body: body.to_string().into_bytes(),
+        route: WEBHOOK_ROUTE.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +102,27 @@ mod tests {
         assert_eq!(request.path_and_query, format!("{CHECK_SIG}?sig=a.b%2Bc"));
         assert_eq!(request.header("token"), None);
         assert_eq!(request.route, "duix GET /duix-openapi-v2/sdk/checkSig");
+    }
+
+    #[test]
+    fn a_webhook_question_has_the_seed_field_names() {
+        let question = Question {
+            sid: "100003",
+            dh_code: "187265485019156480",
+            question: "who?",
+            conversation_id: "c-1",
+            context: "{}",
+        };
+        let request = webhook_question(&question, false, Some("s3"));
+        assert_eq!(request.url("http://vendor.example/hook/"), "http://vendor.example/hook/");
+        assert_eq!(request.header("authorization"), Some("Bearer s3"));
+        assert_eq!(request.header("accept"), Some("application/json, text/event-stream"));
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["dh-conversation-id"], "c-1");
+        assert_eq!(body["dh-context"], "{}");
+        let streamed = webhook_question(&question, true, None);
+        assert_eq!(streamed.header("accept"), Some("text/event-stream"));
+        assert_eq!(streamed.header("authorization"), None);
     }
 
     #[test]

@@ -42,8 +42,12 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    /// The full URL at `base` (no trailing slash).
+    /// The full URL at `base`: `base` itself for a request with no path of its own (a webhook
+    /// URL is used as given), else `base` without its trailing slashes, then the path.
     pub fn url(&self, base: &str) -> String {
+        if self.path_and_query.is_empty() {
+            return base.to_string();
+        }
         format!("{}{}", base.trim_end_matches('/'), self.path_and_query)
     }
 

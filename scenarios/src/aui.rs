@@ -1,0 +1,150 @@
+//! AUI Kits app server scenarios: `aui-token-storm` and `aui-call-lifecycle`.
+//!
+//! Each user logs in once (`set_on_start`) and keeps its bearer token in its session; every
+//! answer must be HTTP 200 with the envelope's `code` 200 and match its schema.
+
+use crate::exchange::{send, Expect, Failure};
+use crate::{step, unique_id, user_rng, Plan};
+use goose::goose::{GooseUser, Scenario, TransactionError, TransactionResult};
+use protocol::request::aui;
+use rand::rngs::StdRng;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// What a logged-in user keeps between transactions.
+#[derive(Clone)]
+struct Session {
+    token: String,
+    user_id: String,
+    rng: StdRng,
+}
+
+/// Log in once, then a 3:1 mix of getRtcAuthToken and generateMessageChatToken.
+pub fn token_storm(plan: &Arc<Plan>) -> Scenario {
+    let login = step!(plan, "login", login).set_on_start();
+    let rtc = step!(plan, "getRtcAuthToken", rtc_auth_token)
+        .set_weight(3)
+        .expect("a positive weight");
+    let chat = step!(plan, "generateMessageChatToken", message_chat_token);
+    Scenario::new("aui-token-storm")
+        .register_transaction(login)
+        .register_transaction(rtc)
+        .register_transaction(chat)
+}
+
+/// Log in once, then start an AI-agent instance, describe it three times, stop it.
+pub fn call_lifecycle(plan: &Arc<Plan>) -> Scenario {
+    let login = step!(plan, "login", login).set_on_start();
+    let call = step!(plan, "call", call);
+    Scenario::new("aui-call-lifecycle")
+        .register_transaction(login)
+        .register_transaction(call)
+}
+
+/// `code` 200 in the envelope: the AUI server's success.
+fn code_200(body: &Value) -> Result<(), String> {
+    match body.get("code") {
+        Some(code) if code == 200 => Ok(()),
+        other => Err(format!("envelope code {other:?}, expected 200")),
+    }
+}
+
+fn ok(schema: &'static str) -> Expect<'static> {
+    Expect {
+        status: 200,
+        schema,
+        success: &code_200,
+    }
+}
+
+async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
+    let base = plan.target("aui").map_err(custom)?;
+    let creds = &plan.credentials.aui_user;
+    let request = aui::login(&creds.id, &creds.secret);
+    let answer = send(user, plan, base, request, &ok("aui/login.response")).await?;
+    let token = answer["token"].as_str().unwrap_or_default().to_string();
+    let mut rng = user_rng(plan, user);
+    let user_id = unique_id(&mut rng, "user");
+    user.set_session_data(Session {
+        token,
+        user_id,
+        rng,
+    });
+    Ok(())
+}
+
+/// The logged-in session, or a failure saying the login never succeeded.
+fn session(user: &mut GooseUser) -> Result<&mut Session, Failure> {
+    user.get_session_data_mut::<Session>()
+        .ok_or_else(|| custom("not logged in: the login at start failed"))
+}
+
+/// A JSON POST with the session's token.
+async fn post(
+    user: &mut GooseUser,
+    plan: &Plan,
+    path: &str,
+    body: Value,
+    expect: &Expect<'_>,
+) -> Result<Value, Failure> {
+    let base = plan.target("aui").map_err(custom)?;
+    let request = aui::call(path, &body, &session(user)?.token);
+    send(user, plan, base, request, expect).await
+}
+
+async fn rtc_auth_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
+    let s = session(user)?;
+    let body = json!({"user_id": s.user_id, "channel_id": unique_id(&mut s.rng, "ch")});
+    let expect = ok("aui/getRtcAuthToken.response");
+    post(user, plan, aui::GET_RTC_AUTH_TOKEN, body, &expect).await?;
+    Ok(())
+}
+
+async fn message_chat_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
+    let s = session(user)?;
+    let body = json!({
+        "ai_agent_id": "agent_load",
+        "user_id": s.user_id,
+        "role": "admin",
+        "expire": 1800,
+    });
+    let expect = ok("aui/generateMessageChatToken.response");
+    post(user, plan, aui::GENERATE_MESSAGE_CHAT_TOKEN, body, &expect).await?;
+    Ok(())
+}
+
+/// The instance `status` the journey expects at a step.
+fn status_is(body: &Value, want: &str) -> Result<(), String> {
+    code_200(body)?;
+    match body.get("status").and_then(Value::as_str) {
+        Some(status) if status == want => Ok(()),
+        other => Err(format!("instance status {other:?}, expected {want}")),
+    }
+}
+
+async fn call(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
+    let user_id = session(user)?.user_id.clone();
+    let start = json!({"user_id": user_id, "workflow_type": "VoiceChat"});
+    let expect = ok("aui/startAIAgentInstance.response");
+    let started = post(user, plan, aui::START_AI_AGENT_INSTANCE, start, &expect).await?;
+    let id = started["ai_agent_instance_id"].clone();
+    let executing = |body: &Value| status_is(body, "Executing");
+    let describe = Expect {
+        status: 200,
+        schema: "aui/describeAIAgentInstance.response",
+        success: &executing,
+    };
+    for _ in 0..3 {
+        let body = json!({"user_id": user_id, "ai_agent_instance_id": id});
+        post(user, plan, aui::DESCRIBE_AI_AGENT_INSTANCE, body, &describe).await?;
+    }
+    let stop = json!({"ai_agent_instance_id": id});
+    let expect = ok("aui/stopAIAgentInstance.response");
+    post(user, plan, aui::STOP_AI_AGENT_INSTANCE, stop, &expect).await?;
+    Ok(())
+}
+
+/// A transaction error with a reason, for failures that are not an answer.
+pub(crate) fn custom(why: impl std::fmt::Display) -> Failure {
+    Box::new(TransactionError::Custom(why.to_string()))
+}

@@ -1,0 +1,228 @@
+//! The one request path every scenario sends through: wait for the schedule's slot, send through
+//! the goose user's client (so goose counts it too), read the whole answer, judge it against
+//! its contract, record the sample, and tell goose a broken answer is a failure with the reason.
+//!
+//! goose times a request to its first byte; the verdict needs the whole response, so the time
+//! recorded here runs until the last body byte is read.
+
+use crate::plan::Plan;
+use crate::sink::{Outcome, Sample};
+use goose::goose::{GooseMethod, GooseRequest, GooseUser, TransactionError};
+use protocol::request::HttpRequest;
+use serde_json::Value;
+use std::time::Instant;
+
+/// The most of a body that is read; a longer answer is a failure.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The platform's own rule on a good answer (business code, state, an echoed id), beyond its
+/// schema; the error says what was seen.
+pub type Rule<'a> = &'a (dyn Fn(&Value) -> Result<(), String> + Sync);
+
+/// What a good answer looks like.
+pub struct Expect<'a> {
+    /// HTTP status.
+    pub status: u16,
+    /// Schema of the body, by registry name (`aui/getRtcAuthToken.response`).
+    pub schema: &'static str,
+    /// The platform's success rule.
+    pub success: Rule<'a>,
+}
+
+/// A transaction's error: the request failed, the reason is already recorded.
+pub type Failure = Box<TransactionError>;
+
+/// Sends `request` to `base`, records it, and returns the answer's JSON when it is good.
+pub async fn send(
+    user: &mut GooseUser,
+    plan: &Plan,
+    base: &str,
+    request: HttpRequest,
+    expect: &Expect<'_>,
+) -> Result<Value, Failure> {
+    let due = match &plan.schedule {
+        Some(schedule) => Some(schedule.wait_turn().await),
+        None => None,
+    };
+    let method = match request.method {
+        "GET" => GooseMethod::Get,
+        _ => GooseMethod::Post,
+    };
+    let mut builder = user.get_request_builder(&method, &request.url(base))?;
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if !request.body.is_empty() {
+        builder = builder.body(request.body);
+    }
+    let goose_request = GooseRequest::builder()
+        .set_request_builder(builder)
+        .name(request.route.as_str())
+        .expect_status_code(expect.status)
+        .build();
+    let sent = Instant::now();
+    let mut goose = user.request(goose_request).await?;
+    let answer = match goose.response {
+        Ok(response) => read_answer(response).await,
+        Err(e) => Err(transport_failure(&e)),
+    };
+    let finished = Instant::now();
+    let judged = answer.and_then(|(status, body)| judge(status, &body, expect));
+    let outcome = match &judged {
+        Ok(_) => Outcome::Ok,
+        Err(Broken::TimedOut) => Outcome::TimedOut,
+        Err(Broken::Reason(why)) => Outcome::Failed(why),
+    };
+    plan.sink.record(&Sample {
+        route: &request.route,
+        due,
+        sent,
+        finished,
+        outcome,
+    });
+    match judged {
+        Ok(json) => Ok(json),
+        Err(broken) => {
+            let why = broken.to_string();
+            user.set_failure(&why, &mut goose.request, None, None)?;
+            Err(Box::new(TransactionError::Custom(why)))
+        }
+    }
+}
+
+/// Why an answer is not good.
+#[derive(Debug)]
+pub enum Broken {
+    /// No whole answer within the timeout.
+    TimedOut,
+    /// Anything else, in words.
+    Reason(String),
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broken::TimedOut => f.write_str("timed out"),
+            Broken::Reason(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The status and the whole body, at most [`MAX_BODY`] bytes.
+async fn read_answer(mut response: reqwest::Response) -> Result<(u16, Vec<u8>), Broken> {
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY => {
+                return Err(Broken::Reason(format!(
+                    "HTTP {status} with a body over {MAX_BODY} bytes"
+                )))
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok((status, body)),
+            Err(e) => return Err(transport_failure(&e)),
+        }
+    }
+}
+
+/// A transport error in words that group well in a report (no URL: it holds tokens).
+pub fn transport_failure(error: &reqwest::Error) -> Broken {
+    if error.is_timeout() {
+        return Broken::TimedOut;
+    }
+    let kind = if error.is_connect() {
+        "cannot connect"
+    } else if error.is_body() || error.is_decode() {
+        "answer cut off"
+    } else {
+        "no answer"
+    };
+    let mut text = kind.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    Broken::Reason(text)
+}
+
+/// Status, JSON, schema and the platform's success rule, in that order.
+pub fn judge(status: u16, body: &[u8], expect: &Expect<'_>) -> Result<Value, Broken> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    if status != expect.status {
+        let code = json.as_ref().and_then(business_code).unwrap_or_default();
+        return Err(Broken::Reason(format!(
+            "HTTP {status}{code}, expected {}",
+            expect.status
+        )));
+    }
+    let json = json.ok_or_else(|| Broken::Reason(format!("HTTP {status} body is not JSON")))?;
+    let schema = schemas::registry()
+        .get(expect.schema)
+        .ok_or_else(|| Broken::Reason(format!("no schema named {}", expect.schema)))?;
+    if let Some(v) = schema.violations(&json).first() {
+        // The path and a short message: enough to act on, and it groups in the error table.
+        let mut message = v.message.clone();
+        if message.len() > 120 {
+            let mut end = 120;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let path = if v.instance_path.is_empty() {
+            "/"
+        } else {
+            &v.instance_path
+        };
+        return Err(Broken::Reason(format!(
+            "breaks {} at {path}: {message}",
+            expect.schema
+        )));
+    }
+    (expect.success)(&json).map_err(Broken::Reason)?;
+    Ok(json)
+}
+
+/// ` code X` of an error envelope, for the failure reason (`Code`, `code`).
+fn business_code(json: &Value) -> Option<String> {
+    let code = json.get("Code").or_else(|| json.get("code"))?;
+    Some(match code {
+        Value::String(s) => format!(" code {s}"),
+        other => format!(" code {other}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHECK_SIG: Expect<'static> = Expect {
+        status: 200,
+        schema: "duix/checkSig.response",
+        success: &|_| Ok(()),
+    };
+
+    #[test]
+    fn a_wrong_status_names_status_and_code() {
+        let why = judge(401, br#"{"code":"40001","success":false}"#, &CHECK_SIG).unwrap_err();
+        assert_eq!(why.to_string(), "HTTP 401 code 40001, expected 200");
+    }
+
+    #[test]
+    fn a_wrong_shape_names_the_schema_and_the_path() {
+        let why = judge(200, br#"{"code":"0","success":true,"data":7}"#, &CHECK_SIG)
+            .unwrap_err()
+            .to_string();
+        assert!(why.starts_with("breaks duix/checkSig.response"), "{why}");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_broken() {
+        let why = judge(200, b"<html>", &CHECK_SIG).unwrap_err();
+        assert_eq!(why.to_string(), "HTTP 200 body is not JSON");
+    }
+}

@@ -1,0 +1,92 @@
+//! What a scenario needs from the command that runs it: where each platform is, the credentials
+//! to sign with, where samples go, the schedule (`--rate`), the timeout and the seed.
+//!
+//! Built once before the attack, shared by every user behind an `Arc`.
+
+use crate::schedule::Schedule;
+use crate::sink::Sink;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An id and its secret: an AccessKey, a login, an app and its key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pair {
+    /// The public half: AccessKey id, user name, app id.
+    pub id: String,
+    /// The secret half: AccessKey secret, password, app key.
+    pub secret: String,
+}
+
+impl Pair {
+    /// A pair from its two halves.
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Pair {
+        Pair {
+            id: id.into(),
+            secret: secret.into(),
+        }
+    }
+}
+
+/// The secret never reaches a log.
+impl fmt::Debug for Pair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pair({}:***)", self.id)
+    }
+}
+
+/// Base URLs (no trailing slash) of the platforms a scenario drives.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    /// The Alibaba OpenAPI (RTC and ICE).
+    pub alibaba: Option<String>,
+    /// The AUI Kits app server.
+    pub aui: Option<String>,
+    /// DUIX openapi-v2.
+    pub duix: Option<String>,
+    /// A DUIX vendor webhook (the `duix-webhook` scenario).
+    pub webhook: Option<String>,
+}
+
+/// The credentials scenarios sign with.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// Alibaba AccessKey, V3-signs every OpenAPI call.
+    pub alibaba: Pair,
+    /// AUI login, once per user.
+    pub aui_user: Pair,
+    /// DUIX app: its key signs the JWTs.
+    pub duix_app: Pair,
+    /// `Authorization: Bearer` the vendor webhook expects, if any.
+    pub webhook_bearer: Option<String>,
+}
+
+/// Everything a scenario's users share.
+pub struct Plan {
+    /// Where the platforms are.
+    pub targets: Targets,
+    /// What to sign with.
+    pub credentials: Credentials,
+    /// Where every timed answer goes.
+    pub sink: Arc<dyn Sink>,
+    /// `--rate`: when each request is due; `None` sends as fast as the users go.
+    pub schedule: Option<Schedule>,
+    /// Per-request timeout: a request still unanswered then is recorded at this time.
+    pub timeout: Duration,
+    /// Seeds every random choice (user ids, questions), so a run replays.
+    pub seed: u64,
+}
+
+impl Plan {
+    /// The base URL of `platform`, or why the scenario cannot run.
+    pub fn target(&self, platform: &'static str) -> Result<&str, crate::ScenarioError> {
+        let url = match platform {
+            "alibaba" => &self.targets.alibaba,
+            "aui" => &self.targets.aui,
+            "duix" => &self.targets.duix,
+            _ => &self.targets.webhook,
+        };
+        url.as_deref()
+            .ok_or(crate::ScenarioError::MissingTarget(platform))
+    }
+}
