@@ -22,6 +22,7 @@ pub enum Command {
     Mock(MockArgs),
     ServeWebhook(WebhookArgs),
     Check(CheckArgs),
+    Load(LoadArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
 }
@@ -161,6 +162,20 @@ pub struct CheckArgs {
     /// Generated bad requests per platform (at least 500).
     #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u64).range(500..=100_000))]
     pub bad_inputs: u64,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+    /// Never draw a progress bar, print plain lines (the default when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Per-request timeout in milliseconds (at most the SLO's 20000, e.g. 5000 to fail a hung
+    /// target sooner). After 3 timeouts in a row nothing more is sent to that target.
+    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=20_000))]
+    pub timeout_ms: u64,
+}
+
+/// Credentials of the targets; each defaults to the mocks' demo credentials.
+#[derive(Debug, Args, Default)]
+pub struct CredentialArgs {
     /// Alibaba AccessKey of the target, ID:SECRET.
     #[arg(
         long,
@@ -193,13 +208,131 @@ pub struct CheckArgs {
         hide_env_values = true
     )]
     pub duix_app: Option<String>,
-    /// Never draw a progress bar, print plain lines (the default when stderr is not a terminal).
+}
+
+/// Load a platform with a goose scenario and judge the SLO exactly.
+///
+/// Without --target, starts every mock in this process on free ports and loads them (the
+/// embedded default; nothing to configure). The verdict is agentproof's own: every answer is
+/// timed whole (status, headers and body), per route, into an HdrHistogram, and the share under
+/// the limit is counted exactly at record time. A request that times out counts as a breach at
+/// the timeout, never dropped. With --rate a schedule fixes when each request is due, and the
+/// latency from that due time (corrected for coordinated omission, as wrk2 does) is judged; the
+/// as-sent latency is kept beside it.
+///
+/// Scenarios (agentproof load --list says what each does): aui-token-storm, aui-call-lifecycle,
+/// alibaba-openapi, duix-session-churn, duix-webhook.
+///
+/// Reports in --report-dir: report.html (verdict, latency over time, percentile curve, per-route
+/// table, errors by reason), report.json, report.md, junit.xml, and goose's own
+/// goose-report.html and goose-report.json. Ctrl-C ends the run early and still writes every
+/// report, marked as cut short.
+///
+/// Exit codes: 0 the SLO held, 1 the SLO broke (the target is too slow or answers wrongly), 2
+/// bad usage, a scenario that cannot run, or an unreachable target (the test broke).
+///
+/// Examples:
+///   agentproof load --list
+///   agentproof load --scenario aui-token-storm --run-time 20s
+///   agentproof load --scenario aui-token-storm --target aui=https://appserver.example \
+///       --aui-user alice:s3cret --users 200 --increase-rate 20 --run-time 5m
+///   agentproof load --scenario alibaba-openapi --rate 500 --users 64 --slo 'p99<500ms'
+///   agentproof load --scenario duix-webhook --target webhook=https://vendor.example/hook --rate 50
+///   agentproof load --scenario aui-call-lifecycle --baseline last-week/ --junit load.xml
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LoadArgs {
+    /// The scenario to run (see --list).
+    #[arg(long, value_name = "NAME", required_unless_present = "list")]
+    pub scenario: Option<String>,
+    /// Name each scenario, the platforms it needs and what it does, then exit.
+    #[arg(long)]
+    pub list: bool,
+    /// A platform to load at a URL, PLATFORM=URL (alibaba, aui, duix, webhook); repeatable.
+    /// Without any, the embedded mocks are started and loaded.
+    #[arg(long, value_name = "PLATFORM=URL")]
+    pub target: Vec<String>,
+    /// Concurrent users (goose users; connections under --rate).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: u64,
+    /// Users started per second until --users run (default: all within the first second).
+    #[arg(long, value_name = "R")]
+    pub increase_rate: Option<f64>,
+    /// How long to load once started, e.g. 30s, 5m, 1h, 1m30s (plain numbers are seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_secs)]
+    pub run_time: u64,
+    /// A schedule of this many requests per second over all users; latency is then measured
+    /// from when each request was due (corrected for coordinated omission).
+    #[arg(long, value_name = "RPS")]
+    pub rate: Option<f64>,
+    /// An SLO rule, repeatable: p95<2000ms (a quantile under a limit, the default), p99.9<1.5s,
+    /// errors<1% (the default error budget). The timeout is --timeout-ms.
+    #[arg(long, value_name = "RULE")]
+    pub slo: Vec<String>,
+    /// Per-request timeout in milliseconds; an answer still missing then is a breach recorded
+    /// at this time.
+    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub timeout_ms: u64,
+    /// Seed of every random choice the users make (ids, questions); printed so a run replays.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Directory for the reports (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "agentproof-load-report")]
+    pub report_dir: PathBuf,
+    /// Also write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Compare with an earlier report folder (or its report.json): per-route deltas of
+    /// p50/p95/p99 and error rate, regressions first.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Serve goose's live dashboard on 127.0.0.1 (the URL is printed) while the run lasts.
+    #[arg(long)]
+    pub dashboard: bool,
+    /// Print plain progress lines even on a terminal (the default when stderr is not one).
     #[arg(long)]
     pub no_progress: bool,
-    /// Per-request timeout in milliseconds (at most the SLO's 20000, e.g. 5000 to fail a hung
-    /// target sooner). After 3 timeouts in a row nothing more is sent to that target.
-    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=20_000))]
-    pub timeout_ms: u64,
+    /// `Authorization: Bearer` token the duix-webhook scenario sends to the vendor webhook
+    /// (also AGENTPROOF_LOAD_WEBHOOK_BEARER).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "AGENTPROOF_LOAD_WEBHOOK_BEARER",
+        hide_env_values = true
+    )]
+    pub webhook_bearer: Option<String>,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+/// Seconds of a duration such as `30s`, `5m`, `1h`, `1m30s` or `90`.
+pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
+    let bad = || format!("{text:?} is not a duration: use e.g. 30s, 5m, 1h or 1m30s");
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return (secs > 0).then_some(secs).ok_or_else(bad);
+    }
+    let (mut total, mut number) = (0u64, String::new());
+    for c in text.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'h' | 'm' | 's' if !number.is_empty() => {
+                let unit = match c {
+                    'h' => 3600,
+                    'm' => 60,
+                    _ => 1,
+                };
+                let n: u64 = number.parse().map_err(|_| bad())?;
+                total = total.saturating_add(n.saturating_mul(unit));
+                number.clear();
+            }
+            _ => return Err(bad()),
+        }
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(total)
 }
 
 /// Check one JSON document against a named schema.
@@ -249,6 +382,18 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_read_as_goose_writes_them() {
+        assert_eq!(parse_duration_secs("20s"), Ok(20));
+        assert_eq!(parse_duration_secs("1m30s"), Ok(90));
+        assert_eq!(parse_duration_secs("1h"), Ok(3600));
+        assert_eq!(parse_duration_secs("45"), Ok(45));
+        for bad in ["", "0", "0s", "5x", "m", "10s5"] {
+            let error = parse_duration_secs(bad).unwrap_err();
+            assert!(error.contains("not a duration"), "{bad}: {error}");
+        }
     }
 
     #[test]

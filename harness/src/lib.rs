@@ -4,6 +4,7 @@
 //! - [`mock_cmd`]: `agentproof mock`, the three platform mocks in one process;
 //! - [`webhook_cmd`]: `agentproof serve-webhook`, the reference DUIX vendor webhook;
 //! - [`check`]: `agentproof check`, the conformance gate (suites, bad input, latency, reports);
+//! - [`load`]: `agentproof load`, goose scenarios with an exact SLO verdict and reports;
 //! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
 //! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
 //!
@@ -12,6 +13,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod load;
 pub mod mock_cmd;
 pub mod schemas_cmd;
 pub mod validate_cmd;
@@ -25,6 +27,7 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::Mock(args) => mock_cmd::run(args).await.map(|()| 0),
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
+        cli::Command::Load(args) => load::run_cli(args).await,
         cli::Command::Validate(args) => validate_cmd::run(&args),
         cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
     };

@@ -11,6 +11,10 @@
 //! evaluated from the histograms exactly, and [`Run::merge`] adds the runs of many load workers
 //! into the one result a single machine would have measured, also through their JSON reports.
 //!
+//! A load run has its own model, [`load::LoadReport`], recorded in bounded memory by
+//! [`load::LoadRecorder`], judged exactly against a [`load::LoadSlo`] and rendered by
+//! [`render::load`]; [`load::write_load_reports`] writes its four reports.
+//!
 //! Exit codes ([`Run::exit_code`]): 0 when every case passed and the SLO held, 1 when a case
 //! failed or the SLO broke; 2, a usage or configuration error, is the CLI's to return.
 //!
@@ -43,6 +47,7 @@
 
 #![warn(missing_docs)]
 
+pub mod load;
 pub mod model;
 pub mod render;
 pub mod schema;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use crate::model::Run;
 use crate::render;
 
-/// Where [`write_all`] put each report.
+/// Where [`write_all`] (or [`crate::load::write_load_reports`]) put each report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
-    /// `report.json`, valid against [`crate::schema::RUN_SCHEMA`].
+    /// `report.json`, valid against [`crate::schema::RUN_SCHEMA`] (a load run's against
+    /// [`crate::schema::LOAD_SCHEMA`]).
     pub json: PathBuf,
     /// `junit.xml`.
     pub junit: PathBuf,

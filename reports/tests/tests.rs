@@ -6,6 +6,7 @@ mod common;
 mod html;
 mod json;
 mod junit;
+mod load;
 mod markdown;
 mod merge;
 mod slo;

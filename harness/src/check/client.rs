@@ -426,7 +426,7 @@ impl Alibaba {
         };
         let mut built = request::alibaba::signed(request::alibaba::Call {
             method: match tamper {
-                Tamper::Method(m) => *m,
+                Tamper::Method(m) => m,
                 _ => "POST",
             },
             host: request::alibaba::host_of(&self.url),

@@ -83,7 +83,7 @@ impl Plan {
             bad_inputs: usize::try_from(args.bad_inputs).unwrap_or(usize::MAX),
             report_dir: args.report_dir.clone(),
             junit: args.junit.clone(),
-            credentials: credentials(args)?,
+            credentials: credentials(&args.credentials)?,
             progress_bar: !args.no_progress,
             timeout: Duration::from_millis(args.timeout_ms),
         })
@@ -140,7 +140,9 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn credentials(args: &CheckArgs) -> Result<Credentials> {
+/// The credentials of `--alibaba-key`, `--aui-user`, `--aui-app`, `--duix-app` (or their
+/// environment variables) over the demo defaults; the secrets given are kept for redaction.
+pub fn credentials(args: &crate::cli::CredentialArgs) -> Result<Credentials> {
     let mut creds = Credentials::default();
     let pairs = [
         ("--alibaba-key", &args.alibaba_key, &mut creds.alibaba_key),

@@ -14,9 +14,11 @@ mod latency_serde;
 mod merge;
 mod verdict;
 
+pub(crate) use latency::{micros_to_ms, new_histogram};
 pub use latency::{
     LatencySummary, LatencyTable, HIGHEST_MICROS, LOWEST_MICROS, SIGNIFICANT_DIGITS,
 };
+pub(crate) use latency_serde::{decode_histogram, encode_histogram};
 pub use merge::MergeError;
 pub use verdict::{Verdict, EXIT_FAIL, EXIT_PASS, EXIT_USAGE};
 

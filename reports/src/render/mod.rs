@@ -5,12 +5,15 @@
 //! * [`markdown`]: a summary fit for a CI step summary (`$GITHUB_STEP_SUMMARY`);
 //! * [`html`]: one self-contained page with inline CSS and SVG latency charts.
 //!
+//! A load run ([`crate::load::LoadReport`]) has its own renderers in [`load`].
+//!
 //! All text from the run is escaped by the shared `escape` helpers.
 
 pub(crate) mod escape;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load;
 pub mod markdown;
 
 /// Milliseconds as reports print them: two decimals under 10 ms, one above.

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use reports::{Case, LatencyTable, Run, Suite};
 
+pub mod load;
+
 /// Text a hostile or broken server might send back: markup, quotes, entities, controls.
 pub const NASTY: &str =
     "<script>alert(\"x\")</script> & 'q' ]]> \u{1}\u{8}\u{1b}[31m \u{FFFF} é 中 \r\n";

@@ -249,7 +249,7 @@ fn axis_titles(out: &mut String, left: f64, right: f64, x_title: &str, y_title: 
 }
 
 /// A tick step of 1, 2 or 5 × 10ⁿ giving about four intervals, and the axis top it implies.
-fn nice_axis(max: f64) -> (f64, f64) {
+pub(crate) fn nice_axis(max: f64) -> (f64, f64) {
     let max = if max > 0.0 { max } else { 1.0 };
     let rough = max / 4.0;
     let magnitude = 10f64.powf(rough.log10().floor());
@@ -275,7 +275,7 @@ fn log_range(s: &LatencySummary, slo: &Slo) -> (f64, f64) {
 }
 
 /// Axis numbers: no float noise, thousands as `k`.
-fn short(ms: f64) -> String {
+pub(crate) fn short(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{}k", number(ms / 1000.0))
     } else {
@@ -283,7 +283,7 @@ fn short(ms: f64) -> String {
     }
 }
 
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     let rounded = (v * 1e6).round() / 1e6;
     format!("{rounded}")
 }

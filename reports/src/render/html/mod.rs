@@ -14,11 +14,11 @@ use crate::model::{Run, Verdict};
 use crate::render::escape::html;
 use crate::slo::Slo;
 
-mod chart;
+pub(crate) mod chart;
 mod suite;
 
-const STYLE: &str = include_str!("style.css");
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+pub(crate) const STYLE: &str = include_str!("style.css");
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// The HTML page for `run`, judged against the default SLO.
 pub fn render(run: &Run) -> String {

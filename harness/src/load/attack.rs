@@ -1,0 +1,59 @@
+//! The goose attack: our arguments become a `GooseConfiguration` (no second argument parser),
+//! the scenario is registered, and the run's end is reported back: planned, or cut short.
+//!
+//! goose's telnet controller stays off: it would bind a fixed port. Its
+//! request timeout is ours, its end-of-run tables are not printed (stdout is for the verdict),
+//! and its own HTML and JSON reports go into the report folder beside ours.
+
+use super::Setup;
+use anyhow::{anyhow, Result};
+use goose::config::GooseConfiguration;
+use goose::goose::Scenario;
+use goose::GooseAttack;
+
+/// How the attack ended.
+pub struct Ended {
+    /// Why it stopped early (Ctrl-C), if it did.
+    pub cut_short: Option<String>,
+}
+
+/// Runs `scenario` against `host` (the scenario's first target; requests carry full URLs).
+pub async fn run(scenario: Scenario, setup: &Setup, host: &str) -> Result<Ended> {
+    std::fs::create_dir_all(&setup.report_dir).map_err(|e| {
+        anyhow!(
+            "cannot create --report-dir {}: {e}",
+            setup.report_dir.display()
+        )
+    })?;
+    let config = configuration(setup, host);
+    goose::reset_killswitch();
+    let attack = GooseAttack::initialize_with_config(config)
+        .map_err(|e| anyhow!("goose refused the configuration: {e}"))?
+        .register_scenario(scenario);
+    attack
+        .execute()
+        .await
+        .map_err(|e| anyhow!("the load test could not run: {e}"))?;
+    let cut_short = goose::is_killswitch_triggered()
+        .then(|| "interrupted (Ctrl-C) before the planned end".to_string());
+    goose::reset_killswitch();
+    Ok(Ended { cut_short })
+}
+
+/// The goose configuration of a setup.
+fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
+    let report = |name: &str| setup.report_dir.join(name).display().to_string();
+    // Field by field: GooseConfiguration has private fields, so no struct literal.
+    let mut config = GooseConfiguration::default();
+    config.host = Some(host.to_string());
+    config.users = Some(usize::try_from(setup.users).unwrap_or(usize::MAX));
+    config.increase_rate = Some(setup.increase_rate.to_string());
+    config.run_time = Some(setup.run_time_secs.to_string());
+    config.timeout = Some(format!("{:.3}", setup.slo.timeout_ms as f64 / 1000.0));
+    config.report_file = vec![report("goose-report.html"), report("goose-report.json")];
+    config.no_print_metrics = true;
+    config.quiet = 1;
+    config.no_telnet = true;
+    config.dashboard = setup.dashboard;
+    config
+}

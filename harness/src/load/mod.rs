@@ -1,0 +1,481 @@
+//! `agentproof load`: a goose scenario against the embedded mocks or real targets, with
+//! agentproof's own exact SLO verdict and reports.
+//!
+//! The split: this file turns the arguments into a [`Setup`] (any error there is a usage error,
+//! exit 2), finds the targets (the embedded mocks, or the given URLs, probed first so an
+//! unreachable one is exit 2 and not a thousand failed requests), runs the attack
+//! ([`attack`]), and writes and prints the verdict. [`recorder`] is the sink the scenarios
+//! record every sample into; [`progress`] the live line.
+
+mod attack;
+mod progress;
+mod recorder;
+
+use crate::check::target::{parse_target, Credentials};
+use crate::cli::LoadArgs;
+use crate::config::MockConfig;
+use crate::mock_cmd::{Embedded, EmbeddedOptions};
+use anyhow::{anyhow, bail, Context, Result};
+use recorder::SharedRecorder;
+use reports::load::{LoadMeta, LoadRecorder, LoadReport, LoadSlo};
+use scenarios::{Plan, ScenarioInfo, Schedule, Targets};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The goose version agentproof embeds (reports name it; a test keeps it equal to Cargo.lock's).
+pub const GOOSE_VERSION: &str = "0.19.0";
+
+/// Sessions the embedded DUIX grants its demo app under load: enough for every user, so a 1009
+/// is never an artefact of the test; the mock's own ceiling.
+const EMBEDDED_DUIX_QUOTA: u32 = 1000;
+
+/// The parsed arguments: what to run, against what, judged how.
+pub struct Setup {
+    pub scenario: &'static ScenarioInfo,
+    pub targets: Vec<(String, String)>,
+    pub credentials: Credentials,
+    pub webhook_bearer: Option<String>,
+    pub slo: LoadSlo,
+    pub seed: u64,
+    pub users: u64,
+    pub increase_rate: f64,
+    pub run_time_secs: u64,
+    pub rate: Option<f64>,
+    pub report_dir: PathBuf,
+    pub junit: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub dashboard: bool,
+    pub plain_progress: bool,
+}
+
+impl Setup {
+    /// Parses and checks the arguments; every error here is a usage error (exit 2).
+    pub fn from_args(args: &LoadArgs) -> Result<Setup> {
+        let name = args.scenario.as_deref().unwrap_or_default();
+        let scenario = scenarios::find(name).ok_or_else(|| {
+            anyhow!(
+                "--scenario {name:?}: no such scenario; scenarios are {} (agentproof load --list)",
+                names()
+            )
+        })?;
+        let mut slo = LoadSlo {
+            timeout_ms: args.timeout_ms,
+            ..LoadSlo::default()
+        };
+        for rule in &args.slo {
+            slo.parse_rule(rule).map_err(|e| anyhow!("--slo: {e}"))?;
+        }
+        slo.timeout_ms = args.timeout_ms;
+        if let Some(rate) = args.rate {
+            if !(rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0) {
+                bail!("--rate {rate}: requests per second must be above 0 and at most 1000000");
+            }
+        }
+        let increase_rate = args.increase_rate.unwrap_or(args.users as f64);
+        if !(increase_rate.is_finite() && increase_rate > 0.0) {
+            bail!("--increase-rate {increase_rate}: users per second must be above 0");
+        }
+        Ok(Setup {
+            scenario,
+            targets: parse_targets(&args.target)?,
+            credentials: crate::check::credentials(&args.credentials)?,
+            webhook_bearer: args.webhook_bearer.clone(),
+            slo,
+            seed: args.seed.unwrap_or_else(random_seed),
+            users: args.users,
+            increase_rate,
+            run_time_secs: args.run_time,
+            rate: args.rate,
+            report_dir: args.report_dir.clone(),
+            junit: args.junit.clone(),
+            baseline: args.baseline.clone(),
+            dashboard: args.dashboard,
+            plain_progress: args.no_progress,
+        })
+    }
+
+    /// Every secret given on the command line or in the environment: never printed or reported.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.credentials.given.0.clone();
+        secrets.extend(self.webhook_bearer.clone());
+        secrets
+    }
+}
+
+/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them) and webhook.
+fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for spec in specs {
+        let (platform, url) = match spec.strip_prefix("webhook=") {
+            Some(url) => {
+                // The same URL rules as the platforms', read through a stand-in platform.
+                let (_, url) = parse_target(&format!("duix={url}"))
+                    .map_err(|e| anyhow!("{}", e.to_string().replace("duix=", "webhook=")))?;
+                ("webhook".to_string(), url)
+            }
+            None => {
+                let (platform, url) = parse_target(spec).map_err(|e| {
+                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario)")
+                })?;
+                (platform.name().to_string(), url)
+            }
+        };
+        if targets.iter().any(|(p, _)| *p == platform) {
+            bail!("--target {spec:?}: {platform} is given twice");
+        }
+        targets.push((platform, url));
+    }
+    Ok(targets)
+}
+
+fn names() -> String {
+    scenarios::SCENARIOS
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// `agentproof load --list`.
+fn list() {
+    println!("Scenarios (agentproof load --scenario NAME):");
+    for s in scenarios::SCENARIOS {
+        println!("  {:<20} [{}]", s.name, s.platforms.join(", "));
+        println!(
+            "      {}",
+            s.description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+}
+
+/// `agentproof load`: run, write the reports, print the verdict first; exit 0/1 (2 is an error).
+pub async fn run_cli(args: LoadArgs) -> Result<u8> {
+    if args.list {
+        list();
+        return Ok(0);
+    }
+    let setup = Setup::from_args(&args)?;
+    eprintln!(
+        "agentproof load: scenario {}, seed {} (replay with --seed {}), {} users, {} s{}",
+        setup.scenario.name,
+        setup.seed,
+        setup.seed,
+        setup.users,
+        setup.run_time_secs,
+        setup
+            .rate
+            .map(|r| format!(", {r} req/s scheduled"))
+            .unwrap_or_default()
+    );
+    let (targets, embedded) = resolve_targets(&setup).await?;
+    let outcome = run_with_targets(&setup, &targets, embedded.as_ref()).await;
+    if let Some(embedded) = embedded {
+        embedded.shutdown().await;
+    }
+    let report = outcome?;
+    finish(&setup, report)
+}
+
+/// The targets: the embedded mocks when none is given, else the given ones, each reachable.
+async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Option<Embedded>)> {
+    if setup.targets.is_empty() {
+        let mut config = MockConfig::default();
+        for app in &mut config.duix.apps {
+            app.quota = EMBEDDED_DUIX_QUOTA;
+        }
+        let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), config)
+            .await
+            .context("cannot start the embedded mocks")?;
+        let targets = ["alibaba", "aui", "duix", "webhook"]
+            .into_iter()
+            .filter_map(|p| Some((p.to_string(), embedded.url(p)?.to_string())))
+            .collect();
+        return Ok((targets, Some(embedded)));
+    }
+    for platform in setup.scenario.platforms {
+        if !setup.targets.iter().any(|(p, _)| p == platform) {
+            bail!(
+                "--scenario {} drives {platform}: give --target {platform}=URL (or no --target at all, for the embedded mocks)",
+                setup.scenario.name
+            );
+        }
+    }
+    for (platform, url) in &setup.targets {
+        probe(platform, url).await?;
+    }
+    Ok((setup.targets.iter().cloned().collect(), None))
+}
+
+/// A TCP connection to the target's host and port, within 5 s; the error in words otherwise.
+async fn probe(platform: &str, url: &str) -> Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("--target {platform}={url}"))?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => bail!("cannot reach the {platform} target {url}: {e}"),
+        Err(_) => bail!("cannot reach the {platform} target {url}: no TCP connection within 5 s"),
+    }
+}
+
+/// Builds the plan, runs the attack, and finishes the recorder into the report.
+async fn run_with_targets(
+    setup: &Setup,
+    targets: &BTreeMap<String, String>,
+    embedded: Option<&Embedded>,
+) -> Result<LoadReport> {
+    let credentials = match embedded {
+        Some(embedded) => Credentials::from_info(&embedded.info),
+        None => setup.credentials.clone(),
+    };
+    let recorder = Arc::new(SharedRecorder::new(LoadRecorder::new(
+        setup.slo,
+        setup.rate.is_some(),
+    )));
+    let get = |p: &str| targets.get(p).cloned();
+    let plan = Arc::new(Plan {
+        targets: Targets {
+            alibaba: get("alibaba"),
+            aui: get("aui"),
+            duix: get("duix"),
+            webhook: get("webhook"),
+        },
+        credentials: scenarios::Credentials {
+            alibaba: pair(&credentials.alibaba_key),
+            aui_user: pair(&credentials.aui_user),
+            duix_app: pair(&credentials.duix_app),
+            webhook_bearer: setup.webhook_bearer.clone(),
+        },
+        sink: recorder.clone(),
+        schedule: setup.rate.map(Schedule::new),
+        timeout: Duration::from_millis(setup.slo.timeout_ms),
+        seed: setup.seed,
+    });
+    let scenario = scenarios::build(setup.scenario.name, &plan)?;
+    let host = setup
+        .scenario
+        .platforms
+        .iter()
+        .find_map(|p| targets.get(*p))
+        .cloned()
+        .unwrap_or_default();
+    let started_at = now_rfc3339();
+    let started = Instant::now();
+    let ramp = progress::Ramp {
+        users: setup.users,
+        increase_rate: setup.increase_rate,
+        run_time_secs: setup.run_time_secs,
+    };
+    let ticker = progress::spawn(recorder.clone(), ramp, setup.plain_progress);
+    let ended = attack::run(scenario, setup, &host).await;
+    ticker.abort();
+    progress::finish(setup.plain_progress);
+    let ended = ended?;
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let meta = LoadMeta {
+        scenario: setup.scenario.name.to_string(),
+        scenario_description: setup
+            .scenario
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        seed: setup.seed,
+        command_line: masked_command_line(&setup.secrets()),
+        users: setup.users,
+        increase_rate: setup.increase_rate,
+        run_time_secs: setup.run_time_secs,
+        rate_per_sec: setup.rate,
+        targets: targets
+            .iter()
+            .filter(|(p, _)| setup.scenario.platforms.contains(&p.as_str()))
+            .map(|(p, u)| (p.clone(), u.clone()))
+            .collect(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        goose_version: GOOSE_VERSION.to_string(),
+        started_at,
+    };
+    let recorder = recorder
+        .take()
+        .ok_or_else(|| anyhow!("the run's recorder was already taken"))?;
+    let mut report = recorder.finish(meta, duration_ms, ended.cut_short);
+    redact(&mut report, &setup.secrets());
+    Ok(report)
+}
+
+fn pair(p: &crate::check::target::Pair) -> scenarios::Pair {
+    scenarios::Pair::new(p.id.clone(), p.secret.clone())
+}
+
+/// Writes every report, compares with the baseline, prints the verdict first.
+fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
+    if let Some(dir) = &setup.baseline {
+        let baseline = reports::load::read_load_report(dir)
+            .map_err(|e| anyhow!("--baseline {}: {e}", dir.display()))?;
+        report.compare_with(&baseline);
+    }
+    let written =
+        reports::load::write_load_reports(&report, &setup.report_dir).with_context(|| {
+            format!(
+                "cannot write the reports into --report-dir {}",
+                setup.report_dir.display()
+            )
+        })?;
+    if let Some(junit) = &setup.junit {
+        std::fs::write(junit, reports::render::junit::render(&report.to_run()))
+            .with_context(|| format!("cannot write --junit {}", junit.display()))?;
+    }
+    println!("{}", report.verdict_line());
+    for line in report.route_lines() {
+        println!("  {line}");
+    }
+    for error in report.errors.iter().take(10) {
+        println!(
+            "  error x{}: {}: {}",
+            error.count, error.route, error.reason
+        );
+    }
+    if let Some(deltas) = &report.baseline {
+        println!(
+            "  compared with {} ({} routes)",
+            setup
+                .baseline
+                .as_ref()
+                .map_or(String::new(), |d| d.display().to_string()),
+            deltas.len()
+        );
+    }
+    println!(
+        "reports in {} (open {}; goose's own: goose-report.html)",
+        setup.report_dir.display(),
+        written.html.display()
+    );
+    Ok(u8::try_from(report.exit_code()).unwrap_or(1))
+}
+
+/// The command line as typed, with every secret value replaced by `***`.
+fn masked_command_line(secrets: &[String]) -> String {
+    const SECRET_FLAGS: [&str; 5] = [
+        "--alibaba-key",
+        "--aui-user",
+        "--aui-app",
+        "--duix-app",
+        "--webhook-bearer",
+    ];
+    let mut words = Vec::new();
+    let mut mask_next = false;
+    for arg in std::env::args() {
+        let word = if mask_next {
+            mask_next = false;
+            "***".to_string()
+        } else if let Some((flag, _)) = arg
+            .split_once('=')
+            .filter(|(f, _)| SECRET_FLAGS.contains(f))
+        {
+            format!("{flag}=***")
+        } else {
+            mask_next = SECRET_FLAGS.contains(&arg.as_str());
+            arg
+        };
+        words.push(mask(&word, secrets));
+    }
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+*".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn mask(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+}
+
+/// Secrets a target echoed into a failure reason never reach a report.
+fn redact(report: &mut LoadReport, secrets: &[String]) {
+    for error in &mut report.errors {
+        error.reason = mask(&error.reason, secrets);
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_goose_version_is_the_one_in_cargo_lock() {
+        let lock = include_str!("../../../Cargo.lock");
+        let entry = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"goose\""))
+            .expect("goose is in Cargo.lock");
+        assert!(
+            entry.contains(&format!("version = \"{GOOSE_VERSION}\"")),
+            "{entry}"
+        );
+    }
+
+    #[test]
+    fn webhook_targets_are_read_beside_the_platforms() {
+        let targets = parse_targets(&[
+            "webhook=http://127.0.0.1:9000/hook/".into(),
+            "aui=http://127.0.0.1:1".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            targets[0],
+            ("webhook".into(), "http://127.0.0.1:9000/hook".into())
+        );
+        assert_eq!(targets[1].0, "aui");
+        let twice = parse_targets(&["aui=http://a".into(), "aui=http://b".into()]).unwrap_err();
+        assert!(twice.to_string().contains("given twice"), "{twice}");
+        let unknown = parse_targets(&["zoom=http://a".into()]).unwrap_err();
+        assert!(unknown.to_string().contains("webhook=URL"), "{unknown}");
+    }
+
+    #[test]
+    fn secrets_are_masked_in_text() {
+        let masked = mask("key=Sup3r and Sup3r", &["Sup3r".into(), String::new()]);
+        assert_eq!(masked, "key=*** and ***");
+        assert_eq!(shell_quote("p95<2000ms"), "'p95<2000ms'");
+        assert_eq!(shell_quote("--users"), "--users");
+    }
+}

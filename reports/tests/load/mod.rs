@@ -1,0 +1,9 @@
+//! The load-run model: exact verdicts, the recorder's accounting, SLO rules, the baseline,
+//! and every report format. Fixtures in `common::load`.
+
+mod baseline;
+mod files;
+mod recorder;
+mod render;
+mod slo;
+mod verdict;
