@@ -11,6 +11,9 @@ use goose::config::GooseConfiguration;
 use goose::goose::Scenario;
 use goose::GooseAttack;
 
+/// Where `--dashboard` serves goose's live dashboard (goose's own default port).
+pub const DASHBOARD_PORT: u16 = 5118;
+
 /// How the attack ended.
 pub struct Ended {
     /// Why it stopped early (Ctrl-C), if it did.
@@ -54,6 +57,13 @@ fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
     config.no_print_metrics = true;
     config.quiet = 1;
     config.no_telnet = true;
-    config.dashboard = setup.dashboard;
+    if setup.dashboard {
+        // goose logs the dashboard's address at info level, which our log filter hides; we
+        // pin it to loopback and print it ourselves.
+        config.dashboard = true;
+        config.dashboard_host = Some("127.0.0.1".to_string());
+        config.dashboard_port = Some(DASHBOARD_PORT);
+        eprintln!("goose dashboard (read-only): http://127.0.0.1:{DASHBOARD_PORT}/");
+    }
     config
 }

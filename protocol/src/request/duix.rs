@@ -63,7 +63,11 @@ pub struct Question<'a> {
 /// `POST <webhook URL>` as the platform sends it: the seed's field names, `Accept` offering SSE
 /// (asking for it alone when `stream`), and the vendor's bearer token when one is configured.
 /// The request goes to the webhook URL itself: [`HttpRequest::url`] of it is that URL.
-pub fn webhook_question(question: &Question<'_>, stream: bool, bearer: Option<&str>) -> HttpRequest {
+pub fn webhook_question(
+    question: &Question<'_>,
+    stream: bool,
+    bearer: Option<&str>,
+) -> HttpRequest {
     let body = serde_json::json!({
         "sid": question.sid,
         "dh-code": question.dh_code,
@@ -114,9 +118,15 @@ mod tests {
             context: "{}",
         };
         let request = webhook_question(&question, false, Some("s3"));
-        assert_eq!(request.url("http://vendor.example/hook/"), "http://vendor.example/hook/");
+        assert_eq!(
+            request.url("http://vendor.example/hook/"),
+            "http://vendor.example/hook/"
+        );
         assert_eq!(request.header("authorization"), Some("Bearer s3"));
-        assert_eq!(request.header("accept"), Some("application/json, text/event-stream"));
+        assert_eq!(
+            request.header("accept"),
+            Some("application/json, text/event-stream")
+        );
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["dh-conversation-id"], "c-1");
         assert_eq!(body["dh-context"], "{}");
