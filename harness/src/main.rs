@@ -10,7 +10,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AGENTPROOF_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // goose warns once per failed request; the load reports count those instead.
+                .unwrap_or_else(|_| "warn,goose=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -579,3 +579,90 @@ async fn the_load_report_opens_in_chromium_with_its_charts() {
         "a real picture"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_is_a_broken_test_exit_2_and_the_run_still_ends() {
+    use wiremock::{matchers::any, Mock, ResponseTemplate};
+    let server = wiremock::MockServer::start().await;
+    let refused = json!({"code": 403, "message": "wrong user name or password"});
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403).set_body_json(refused))
+        .mount(&server)
+        .await;
+    let dir = report_dir("refused-login");
+    let target = format!("aui={}", server.uri());
+    let output = load(
+        &dir,
+        &[
+            "--scenario",
+            "aui-token-storm",
+            "--target",
+            &target,
+            "--users",
+            "4",
+            "--run-time",
+            "2s",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert!(
+        text(&output.stderr).contains("every login failed (HTTP 403 code 403, expected 200)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        dir.join("report.html").exists(),
+        "the reports are still written"
+    );
+}
+
+/// wiremock as a vendor webhook that streams its answers as Server-Sent Events.
+async fn streaming_vendor(events: &str) -> wiremock::MockServer {
+    use wiremock::{matchers::method, Mock, ResponseTemplate};
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(events, "text/event-stream"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_answering_in_server_sent_events_is_judged_event_by_event() {
+    let good = "data: {\"answer\":\"你好\",\"isEnd\":false}\n\ndata: {\"answer\":\"!\",\"isEnd\":true}\n\n";
+    let cut = "data: {\"answer\":\"你好\",\"isEnd\":false}\n\n";
+    for (events, failing) in [(good, false), (cut, true)] {
+        let vendor = streaming_vendor(events).await;
+        let dir = report_dir(if failing { "sse-cut" } else { "sse-good" });
+        let target = format!("webhook={}/hook", vendor.uri());
+        let output = load(
+            &dir,
+            &[
+                "--scenario",
+                "duix-webhook",
+                "--target",
+                &target,
+                "--users",
+                "2",
+                "--run-time",
+                "1s",
+            ],
+        )
+        .await;
+        let report = report(&dir);
+        let route = route(&report, "duix POST webhook dh-question");
+        assert!(route.count > 0, "{}", describe(&output));
+        if failing {
+            assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+            assert_eq!(route.errors, route.count);
+            assert_eq!(
+                report.errors[0].reason,
+                "the event stream ended without isEnd"
+            );
+        } else {
+            assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+            assert_eq!(route.errors, 0, "{:?}", report.errors);
+        }
+    }
+}

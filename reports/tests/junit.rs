@@ -7,7 +7,7 @@ use reports::Case;
 use crate::common::{empty_run, sample_run, NASTY};
 
 /// Parses the whole document, returning every element with its decoded attributes.
-fn parse(xml: &str) -> Vec<(String, Vec<(String, String)>)> {
+pub(crate) fn parse(xml: &str) -> Vec<(String, Vec<(String, String)>)> {
     assert_no_forbidden_chars(xml);
     let mut reader = Reader::from_str(xml);
     let mut elements = Vec::new();
@@ -56,7 +56,7 @@ fn assert_no_forbidden_chars(xml: &str) {
     }
 }
 
-fn attr<'a>(el: &'a (String, Vec<(String, String)>), key: &str) -> &'a str {
+pub(crate) fn attr<'a>(el: &'a (String, Vec<(String, String)>), key: &str) -> &'a str {
     el.1.iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())

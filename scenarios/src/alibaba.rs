@@ -60,9 +60,10 @@ async fn invoke(
     let key = &plan.credentials.alibaba;
     let date = format_utc(now_ms());
     let nonce = call::fresh_nonce();
+    let host = call::host_of(base);
     let request = call::signed(call::Call {
         method: "POST",
-        host: call::host_of(base),
+        host: &host,
         action,
         version: call::api_version(action),
         params: &params,
@@ -75,6 +76,7 @@ async fn invoke(
         status: 200,
         schema: schema_of(action),
         success: rule,
+        sse_event: None,
     };
     send(user, plan, base, request, &expect).await
 }
@@ -133,11 +135,20 @@ async fn agent_task(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
         Some("1") => no_code(body),
         other => Err(format!("task Status {other:?}, expected \"1\" (running)")),
     };
-    invoke(user, plan, "GetAgent", &key, &running).await?;
     let mut update = key.to_vec();
     update.push(("VoiceChatConfig", r#"{"InterruptMode":2}"#));
-    invoke(user, plan, "UpdateAgent", &update, &no_code).await?;
-    invoke(user, plan, "StopAgent", &key, &no_code).await?;
+    let mut middle = invoke(user, plan, "GetAgent", &key, &running)
+        .await
+        .map(drop);
+    if middle.is_ok() {
+        middle = invoke(user, plan, "UpdateAgent", &update, &no_code)
+            .await
+            .map(drop);
+    }
+    // Stop what was started even when a step failed: a real cloud bills running agents.
+    let stopped = invoke(user, plan, "StopAgent", &key, &no_code).await;
+    middle?;
+    stopped?;
     Ok(())
 }
 
@@ -156,13 +167,21 @@ async fn agent_instance(user: &mut GooseUser, plan: &Plan) -> TransactionResult 
         Some("Executing") => no_code(body),
         other => Err(format!("instance Status {other:?}, expected Executing")),
     };
-    invoke(user, plan, "DescribeAIAgentInstance", &instance, &executing).await?;
     let update = [
         ("InstanceId", id.as_str()),
         ("TemplateConfig", r#"{"VoiceChat":{"Greeting":"hi again"}}"#),
     ];
-    invoke(user, plan, "UpdateAIAgentInstance", &update, &no_code).await?;
-    invoke(user, plan, "StopAIAgentInstance", &instance, &no_code).await?;
+    let mut middle = invoke(user, plan, "DescribeAIAgentInstance", &instance, &executing)
+        .await
+        .map(drop);
+    if middle.is_ok() {
+        middle = invoke(user, plan, "UpdateAIAgentInstance", &update, &no_code)
+            .await
+            .map(drop);
+    }
+    let stopped = invoke(user, plan, "StopAIAgentInstance", &instance, &no_code).await;
+    middle?;
+    stopped?;
     Ok(())
 }
 

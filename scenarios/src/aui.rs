@@ -54,14 +54,25 @@ fn ok(schema: &'static str) -> Expect<'static> {
         status: 200,
         schema,
         success: &code_200,
+        sse_event: None,
     }
 }
+
+/// How long a user waits after a failed login before it tries again: a refused login costs
+/// one request a second per user, not a busy loop.
+const LOGIN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
     let base = plan.target("aui").map_err(custom)?;
     let creds = &plan.credentials.aui_user;
     let request = aui::login(&creds.id, &creds.secret);
-    let answer = send(user, plan, base, request, &ok("aui/login.response")).await?;
+    let answer = match send(user, plan, base, request, &ok("aui/login.response")).await {
+        Ok(answer) => answer,
+        Err(failure) => {
+            tokio::time::sleep(LOGIN_RETRY).await;
+            return Err(failure);
+        }
+    };
     let token = answer["token"].as_str().unwrap_or_default().to_string();
     let mut rng = user_rng(plan, user);
     let user_id = unique_id(&mut rng, "user");
@@ -73,10 +84,13 @@ async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
     Ok(())
 }
 
-/// The logged-in session, or a failure saying the login never succeeded.
-fn session(user: &mut GooseUser) -> Result<&mut Session, Failure> {
+/// The logged-in session; a user whose login at start failed logs in again first.
+async fn session<'u>(user: &'u mut GooseUser, plan: &Plan) -> Result<&'u mut Session, Failure> {
+    if user.get_session_data::<Session>().is_none() {
+        login(user, plan).await?;
+    }
     user.get_session_data_mut::<Session>()
-        .ok_or_else(|| custom("not logged in: the login at start failed"))
+        .ok_or_else(|| custom("not logged in"))
 }
 
 /// A JSON POST with the session's token.
@@ -88,12 +102,12 @@ async fn post(
     expect: &Expect<'_>,
 ) -> Result<Value, Failure> {
     let base = plan.target("aui").map_err(custom)?;
-    let request = aui::call(path, &body, &session(user)?.token);
+    let request = aui::call(path, &body, &session(user, plan).await?.token);
     send(user, plan, base, request, expect).await
 }
 
 async fn rtc_auth_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let s = session(user)?;
+    let s = session(user, plan).await?;
     let body = json!({"user_id": s.user_id, "channel_id": unique_id(&mut s.rng, "ch")});
     let expect = ok("aui/getRtcAuthToken.response");
     post(user, plan, aui::GET_RTC_AUTH_TOKEN, body, &expect).await?;
@@ -101,7 +115,7 @@ async fn rtc_auth_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult 
 }
 
 async fn message_chat_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let s = session(user)?;
+    let s = session(user, plan).await?;
     let body = json!({
         "ai_agent_id": "agent_load",
         "user_id": s.user_id,
@@ -123,24 +137,38 @@ fn status_is(body: &Value, want: &str) -> Result<(), String> {
 }
 
 async fn call(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let user_id = session(user)?.user_id.clone();
+    let user_id = session(user, plan).await?.user_id.clone();
     let start = json!({"user_id": user_id, "workflow_type": "VoiceChat"});
     let expect = ok("aui/startAIAgentInstance.response");
     let started = post(user, plan, aui::START_AI_AGENT_INSTANCE, start, &expect).await?;
     let id = started["ai_agent_instance_id"].clone();
+    let described = describe_three_times(user, plan, &user_id, &id).await;
+    // Stop what was started even when a describe failed: a real cloud bills running agents.
+    let stop = json!({"ai_agent_instance_id": id});
+    let expect = ok("aui/stopAIAgentInstance.response");
+    let stopped = post(user, plan, aui::STOP_AI_AGENT_INSTANCE, stop, &expect).await;
+    described?;
+    stopped?;
+    Ok(())
+}
+
+async fn describe_three_times(
+    user: &mut GooseUser,
+    plan: &Plan,
+    user_id: &str,
+    id: &Value,
+) -> TransactionResult {
     let executing = |body: &Value| status_is(body, "Executing");
     let describe = Expect {
         status: 200,
         schema: "aui/describeAIAgentInstance.response",
         success: &executing,
+        sse_event: None,
     };
     for _ in 0..3 {
         let body = json!({"user_id": user_id, "ai_agent_instance_id": id});
         post(user, plan, aui::DESCRIBE_AI_AGENT_INSTANCE, body, &describe).await?;
     }
-    let stop = json!({"ai_agent_instance_id": id});
-    let expect = ok("aui/stopAIAgentInstance.response");
-    post(user, plan, aui::STOP_AI_AGENT_INSTANCE, stop, &expect).await?;
     Ok(())
 }
 

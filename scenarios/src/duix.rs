@@ -26,8 +26,9 @@ pub const DH_CODE: &str = "187265485019156480";
 const QUESTIONS_PER_SESSION: usize = 3;
 /// Turns of a webhook conversation before it starts afresh.
 const TURNS_PER_CONVERSATION: usize = 5;
-/// Frames read for one exchange at the most: a longer answer is a failure.
-const MAX_FRAMES: usize = 64;
+/// Bytes of frames read for one exchange at the most: a longer answer is a failure (the
+/// timeout bounds the time; this bounds the memory, however finely the answer is streamed).
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 /// Questions as users put them: Chinese and English, a word to a paragraph, emoji, quotes.
 pub const QUESTIONS: &[&str] = &[
@@ -96,6 +97,7 @@ async fn concurrent_number(user: &mut GooseUser, plan: &Plan) -> TransactionResu
         status: 200,
         schema: "duix/getconcurrentNumber.response",
         success: &duix_success,
+        sse_event: None,
     };
     send(user, plan, base, get, &expect).await?;
     Ok(())
@@ -110,6 +112,7 @@ async fn session(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
         status: 200,
         schema: "duix/checkSig.response",
         success: &duix_success,
+        sse_event: None,
     };
     let answer = send(user, plan, base, request::check_sig(&token(plan)), &expect).await?;
     let ws_url = answer
@@ -125,7 +128,7 @@ async fn session(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
 
 /// Opens the session WebSocket, timed as `duix WS connect`.
 async fn connect(user: &mut GooseUser, plan: &Plan, url: &str) -> Result<Socket, Failure> {
-    let due = slot(plan).await;
+    let due = plan.slot(user.weighted_users_index).await?;
     let sent = Instant::now();
     let connected = tokio::time::timeout(plan.timeout, tokio_tungstenite::connect_async(url)).await;
     let (result, outcome) = match connected {
@@ -197,7 +200,7 @@ async fn exchange(
     frame: Value,
     until: Until<'_>,
 ) -> TransactionResult {
-    let due = slot(plan).await;
+    let due = plan.slot(user.weighted_users_index).await?;
     let sent = Instant::now();
     let outcome = match tokio::time::timeout(plan.timeout, talk(socket, frame, until)).await {
         Ok(Ok(())) => Ok(()),
@@ -212,14 +215,18 @@ async fn talk(socket: &mut Socket, frame: Value, until: Until<'_>) -> Result<(),
         .send(Message::text(frame.to_string()))
         .await
         .map_err(|e| format!("send failed: {e}"))?;
-    for _ in 0..MAX_FRAMES {
+    let mut read = 0;
+    while read <= MAX_ANSWER_BYTES {
         let message = match socket.next().await {
             Some(Ok(message)) => message,
             Some(Err(e)) => return Err(format!("connection failed: {e}")),
             None => return Err("connection closed before the answer".into()),
         };
         let text = match message {
-            Message::Text(text) => text,
+            Message::Text(text) => {
+                read += text.len();
+                text
+            }
             Message::Close(close) => return Err(format!("closed before the answer: {close:?}")),
             _ => continue,
         };
@@ -236,7 +243,9 @@ async fn talk(socket: &mut Socket, frame: Value, until: Until<'_>) -> Result<(),
             _ => {}
         }
     }
-    Err(format!("no end of the answer in {MAX_FRAMES} frames"))
+    Err(format!(
+        "no end of the answer in {MAX_ANSWER_BYTES} bytes of frames"
+    ))
 }
 
 /// A frame against `duix/ws/<type>`.
@@ -255,14 +264,6 @@ fn check_frame(kind: &str, frame: &Value) -> Result<(), String> {
             v.instance_path, v.message
         )),
         None => Ok(()),
-    }
-}
-
-/// The schedule's slot, when there is a schedule.
-async fn slot(plan: &Plan) -> Option<Instant> {
-    match &plan.schedule {
-        Some(schedule) => Some(schedule.wait_turn().await),
-        None => None,
     }
 }
 
@@ -344,6 +345,7 @@ async fn webhook_turn(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
         status: 200,
         schema: "duix/webhook.response",
         success: &same_conversation,
+        sse_event: Some("duix/webhook.sse-event"),
     };
     let answer = send(user, plan, &url, built, &expect).await?;
     let text = answer_text(&answer);
@@ -377,8 +379,16 @@ fn dh_context(turns: &[(String, String)]) -> String {
     json!({ "turns": turns }).to_string()
 }
 
-/// The answer text: `data.answer` is a string (maybe holding JSON) or an object with `answer`.
+/// The answer text: `data.answer` is a string (maybe holding JSON) or an object with `answer`;
+/// a streamed answer is already joined under `answer`.
 fn answer_text(body: &Value) -> String {
+    if let Some(streamed) = body
+        .get("events")
+        .and(body.get("answer"))
+        .and_then(Value::as_str)
+    {
+        return streamed.to_string();
+    }
     let answer = &body["data"]["answer"];
     let object = match answer {
         Value::String(text) => {
@@ -415,6 +425,21 @@ mod tests {
         assert_eq!(answer_text(&object), "hi");
         let text = json!({"data": {"answer": "{\"answer\":\"hi\"}"}});
         assert_eq!(answer_text(&text), "hi");
+    }
+
+    #[tokio::test]
+    async fn wss_urls_are_dialled_with_tls_compiled_in() {
+        // A closed local port: the dial must fail on the socket, not on "TLS not compiled in".
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let error = tokio_tungstenite::connect_async(format!("wss://127.0.0.1:{port}/ws"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, tokio_tungstenite::tungstenite::Error::Io(_)),
+            "{error}"
+        );
     }
 
     #[test]

@@ -27,6 +27,15 @@ pub struct Expect<'a> {
     pub schema: &'static str,
     /// The platform's success rule.
     pub success: Rule<'a>,
+    /// When the answer may also come as Server-Sent Events (a DUIX vendor webhook), the schema
+    /// of each event; `None` where only JSON is right.
+    pub sse_event: Option<&'static str>,
+}
+
+/// The error of a request not sent because the run is ending (Ctrl-C or its planned end); it
+/// counts nowhere.
+pub fn stopped() -> Failure {
+    Box::new(TransactionError::Custom("the run is ending".to_string()))
 }
 
 /// A transaction's error: the request failed, the reason is already recorded.
@@ -40,10 +49,7 @@ pub async fn send(
     request: HttpRequest,
     expect: &Expect<'_>,
 ) -> Result<Value, Failure> {
-    let due = match &plan.schedule {
-        Some(schedule) => Some(schedule.wait_turn().await),
-        None => None,
-    };
+    let due = plan.slot(user.weighted_users_index).await?;
     let method = match request.method {
         "GET" => GooseMethod::Get,
         _ => GooseMethod::Post,
@@ -67,7 +73,10 @@ pub async fn send(
         Err(e) => Err(transport_failure(&e)),
     };
     let finished = Instant::now();
-    let judged = answer.and_then(|(status, body)| judge(status, &body, expect));
+    let judged = answer.and_then(|answer| match answer.is_sse {
+        true => judge_sse(answer.status, &answer.body, expect),
+        false => judge(answer.status, &answer.body, expect),
+    });
     let outcome = match &judged {
         Ok(_) => Outcome::Ok,
         Err(Broken::TimedOut) => Outcome::TimedOut,
@@ -108,9 +117,25 @@ impl std::fmt::Display for Broken {
     }
 }
 
+/// A whole answer: status, whether it is an event stream, the body.
+struct Answer {
+    status: u16,
+    is_sse: bool,
+    body: Vec<u8>,
+}
+
 /// The status and the whole body, at most [`MAX_BODY`] bytes.
-async fn read_answer(mut response: reqwest::Response) -> Result<(u16, Vec<u8>), Broken> {
+async fn read_answer(mut response: reqwest::Response) -> Result<Answer, Broken> {
     let status = response.status().as_u16();
+    let is_sse = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        });
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -120,7 +145,13 @@ async fn read_answer(mut response: reqwest::Response) -> Result<(u16, Vec<u8>), 
                 )))
             }
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            Ok(None) => return Ok((status, body)),
+            Ok(None) => {
+                return Ok(Answer {
+                    status,
+                    is_sse,
+                    body,
+                })
+            }
             Err(e) => return Err(transport_failure(&e)),
         }
     }
@@ -163,28 +194,79 @@ pub fn judge(status: u16, body: &[u8], expect: &Expect<'_>) -> Result<Value, Bro
         .get(expect.schema)
         .ok_or_else(|| Broken::Reason(format!("no schema named {}", expect.schema)))?;
     if let Some(v) = schema.violations(&json).first() {
-        // The path and a short message: enough to act on, and it groups in the error table.
-        let mut message = v.message.clone();
-        if message.len() > 120 {
-            let mut end = 120;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-            message.push('…');
-        }
-        let path = if v.instance_path.is_empty() {
-            "/"
-        } else {
-            &v.instance_path
-        };
-        return Err(Broken::Reason(format!(
-            "breaks {} at {path}: {message}",
-            expect.schema
-        )));
+        return Err(Broken::Reason(violation(expect.schema, v)));
     }
     (expect.success)(&json).map_err(Broken::Reason)?;
     Ok(json)
+}
+
+/// An answer in Server-Sent Events: each event's JSON against `expect.sse_event`, the last one
+/// with `isEnd` true. The result is `{"events": [...], "answer": "<the pieces joined>"}`; the
+/// success rule, written for the JSON form, does not apply.
+pub fn judge_sse(status: u16, body: &[u8], expect: &Expect<'_>) -> Result<Value, Broken> {
+    let Some(event_schema) = expect.sse_event else {
+        return Err(Broken::Reason(format!(
+            "HTTP {status} answered an event stream where JSON was expected"
+        )));
+    };
+    if status != expect.status {
+        return Err(Broken::Reason(format!(
+            "HTTP {status}, expected {}",
+            expect.status
+        )));
+    }
+    let schema = schemas::registry()
+        .get(event_schema)
+        .ok_or_else(|| Broken::Reason(format!("no schema named {event_schema}")))?;
+    let text = String::from_utf8_lossy(body);
+    let mut events = Vec::new();
+    for data in text.lines().filter_map(|l| l.strip_prefix("data:")) {
+        let event: Value = serde_json::from_str(data.trim())
+            .map_err(|_| Broken::Reason("an SSE event whose data is not JSON".into()))?;
+        if let Some(v) = schema.violations(&event).first() {
+            return Err(Broken::Reason(violation(event_schema, v)));
+        }
+        events.push(event);
+    }
+    if events.last().and_then(|e| e["isEnd"].as_bool()) != Some(true) {
+        return Err(Broken::Reason(
+            "the event stream ended without isEnd".into(),
+        ));
+    }
+    let answer: String = events.iter().filter_map(|e| e["answer"].as_str()).collect();
+    Ok(serde_json::json!({"events": events, "answer": answer}))
+}
+
+/// A schema violation as a failure reason: the schema, the path and what is wrong, never the
+/// offending value (it may be an issued token), so reasons also group well in the report.
+pub fn violation(schema: &str, v: &schemas::Violation) -> String {
+    let path = if v.instance_path.is_empty() {
+        "/"
+    } else {
+        &v.instance_path
+    };
+    // jsonschema's messages start with the value: `"abc" is not of type "integer"`.
+    let what = [" is ", " does ", " has ", " should ", " must ", " was "]
+        .iter()
+        .filter_map(|verb| v.message.find(verb))
+        .min()
+        .map(|at| v.message[at + 1..].to_string());
+    match what {
+        Some(what) => format!("breaks {schema} at {path}: {}", cut(&what, 120)),
+        None => format!("breaks {schema} at {path}"),
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// ` code X` of an error envelope, for the failure reason (`Code`, `code`).
@@ -204,7 +286,45 @@ mod tests {
         status: 200,
         schema: "duix/checkSig.response",
         success: &|_| Ok(()),
+        sse_event: None,
     };
+
+    const WEBHOOK: Expect<'static> = Expect {
+        status: 200,
+        schema: "duix/webhook.response",
+        success: &|_| Ok(()),
+        sse_event: Some("duix/webhook.sse-event"),
+    };
+
+    #[test]
+    fn a_violation_names_the_path_but_never_the_value() {
+        let v = schemas::Violation {
+            instance_path: "/token".into(),
+            message: "\"s3cr3t-token\" does not match \"^[a-z]+$\"".into(),
+        };
+        let reason = violation("aui/login.response", &v);
+        assert_eq!(
+            reason,
+            "breaks aui/login.response at /token: does not match \"^[a-z]+$\""
+        );
+        assert!(!reason.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn an_event_stream_must_end_with_is_end() {
+        let good = b"data: {\"answer\":\"hel\",\"isEnd\":false}\n\ndata: {\"answer\":\"lo\",\"isEnd\":true}\n\n";
+        let answer = judge_sse(200, good, &WEBHOOK).unwrap();
+        assert_eq!(answer["answer"], "hello");
+        let cut = b"data: {\"answer\":\"hel\",\"isEnd\":false}\n\n";
+        let why = judge_sse(200, cut, &WEBHOOK).unwrap_err().to_string();
+        assert_eq!(why, "the event stream ended without isEnd");
+        let bad = b"data: {not json}\n\n";
+        assert!(judge_sse(200, bad, &WEBHOOK).is_err());
+        assert!(
+            judge_sse(200, good, &CHECK_SIG).is_err(),
+            "SSE where JSON is due"
+        );
+    }
 
     #[test]
     fn a_wrong_status_names_status_and_code() {

@@ -121,7 +121,15 @@ macro_rules! step {
         let plan = std::sync::Arc::clone($plan);
         goose::goose::Transaction::new(std::sync::Arc::new(move |user| {
             let plan = std::sync::Arc::clone(&plan);
-            Box::pin(async move { $step(user, &plan).await })
+            Box::pin(async move {
+                let result = $step(user, &plan).await;
+                if result.is_err() {
+                    // A step can fail without awaiting anything (a user with no session); goose
+                    // starts the next one at once, so yield or the user pins a worker thread.
+                    tokio::task::yield_now().await;
+                }
+                result
+            })
         }))
         .set_name($name)
     }};

@@ -7,7 +7,7 @@ use crate::schedule::Schedule;
 use crate::sink::Sink;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An id and its secret: an AccessKey, a login, an app and its key.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,9 +75,33 @@ pub struct Plan {
     pub timeout: Duration,
     /// Seeds every random choice (user ids, questions), so a run replays.
     pub seed: u64,
+    /// No request is sent after this (the planned end of the run): a journey cut by the end
+    /// stops between its steps instead of running on against a slow target.
+    pub deadline: Option<Instant>,
 }
 
 impl Plan {
+    /// Whether the run is ending: Ctrl-C (goose's killswitch) or the deadline passed. Requests
+    /// not yet sent then are not sent, and count nowhere.
+    pub fn stopping(&self) -> bool {
+        goose::is_killswitch_triggered() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Waits for the user's slot under a schedule; `Ok(None)` without one. `Err` when the run
+    /// is stopping: the request is not to be sent.
+    pub async fn slot(&self, user: usize) -> Result<Option<Instant>, crate::exchange::Failure> {
+        if self.stopping() {
+            return Err(crate::exchange::stopped());
+        }
+        match &self.schedule {
+            None => Ok(None),
+            Some(schedule) => match schedule.wait_turn(user, || self.stopping()).await {
+                Some(due) => Ok(Some(due)),
+                None => Err(crate::exchange::stopped()),
+            },
+        }
+    }
+
     /// The base URL of `platform`, or why the scenario cannot run.
     pub fn target(&self, platform: &'static str) -> Result<&str, crate::ScenarioError> {
         let url = match platform {

@@ -424,12 +424,13 @@ impl Alibaba {
             Tamper::Nonce(n) => n.clone(),
             _ => request::alibaba::fresh_nonce(),
         };
+        let host = request::alibaba::host_of(&self.url);
         let mut built = request::alibaba::signed(request::alibaba::Call {
             method: match tamper {
                 Tamper::Method(m) => m,
                 _ => "POST",
             },
-            host: request::alibaba::host_of(&self.url),
+            host: &host,
             action: &request.action,
             version: match tamper {
                 Tamper::Version(v) => v.as_str(),

@@ -45,7 +45,8 @@ pub struct Setup {
     pub rate: Option<f64>,
     pub report_dir: PathBuf,
     pub junit: Option<PathBuf>,
-    pub baseline: Option<PathBuf>,
+    /// `--baseline`, read before any load so a typo costs nothing.
+    pub baseline: Option<(PathBuf, LoadReport)>,
     pub dashboard: bool,
     pub plain_progress: bool,
 }
@@ -77,9 +78,34 @@ impl Setup {
         if !(increase_rate.is_finite() && increase_rate > 0.0) {
             bail!("--increase-rate {increase_rate}: users per second must be above 0");
         }
+        let baseline = match &args.baseline {
+            Some(dir) => {
+                let report = reports::load::read_load_report(dir)
+                    .map_err(|e| anyhow!("--baseline {}: {e}", dir.display()))?;
+                Some((dir.clone(), report))
+            }
+            None => None,
+        };
+        if let Some(junit) = &args.junit {
+            let parent = junit.parent().filter(|p| !p.as_os_str().is_empty());
+            if parent.is_some_and(|p| !p.is_dir()) {
+                bail!("--junit {}: its folder does not exist", junit.display());
+            }
+        }
+        let targets = parse_targets(&args.target)?;
+        if targets.is_empty()
+            && scenario.name == "duix-session-churn"
+            && args.users > u64::from(EMBEDDED_DUIX_QUOTA)
+        {
+            bail!(
+                "--users {}: the embedded DUIX grants at most {EMBEDDED_DUIX_QUOTA} sessions, so more users \
+                 would get 1009 (quota) as a test artefact; use at most {EMBEDDED_DUIX_QUOTA} users or a real --target duix=URL",
+                args.users
+            );
+        }
         Ok(Setup {
             scenario,
-            targets: parse_targets(&args.target)?,
+            targets,
             credentials: crate::check::credentials(&args.credentials)?,
             webhook_bearer: args.webhook_bearer.clone(),
             slo,
@@ -90,7 +116,7 @@ impl Setup {
             rate: args.rate,
             report_dir: args.report_dir.clone(),
             junit: args.junit.clone(),
-            baseline: args.baseline.clone(),
+            baseline,
             dashboard: args.dashboard,
             plain_progress: args.no_progress,
         })
@@ -109,12 +135,7 @@ fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
     let mut targets: Vec<(String, String)> = Vec::new();
     for spec in specs {
         let (platform, url) = match spec.strip_prefix("webhook=") {
-            Some(url) => {
-                // The same URL rules as the platforms', read through a stand-in platform.
-                let (_, url) = parse_target(&format!("duix={url}"))
-                    .map_err(|e| anyhow!("{}", e.to_string().replace("duix=", "webhook=")))?;
-                ("webhook".to_string(), url)
-            }
+            Some(url) => ("webhook".to_string(), webhook_url(url)?),
             None => {
                 let (platform, url) = parse_target(spec).map_err(|e| {
                     anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario)")
@@ -128,6 +149,29 @@ fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
         targets.push((platform, url));
     }
     Ok(targets)
+}
+
+/// A vendor webhook URL, used exactly as given (its path, trailing slash and query are the
+/// vendor's), as the DUIX platform takes it: http or https with a host, no user info.
+fn webhook_url(url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        anyhow!("--target webhook=...: not a URL ({e}), e.g. webhook=https://vendor.example/hook")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        bail!("--target webhook=...: the URL must be http:// or https:// with a host");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        bail!("--target webhook=...: the URL carries credentials; give them with --webhook-bearer");
+    }
+    Ok(url.to_string())
+}
+
+/// A URL for a report: its query (a vendor's key, often) masked.
+fn shown_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?***"),
+        None => url.to_string(),
+    }
 }
 
 fn names() -> String {
@@ -260,9 +304,17 @@ async fn run_with_targets(
             webhook_bearer: setup.webhook_bearer.clone(),
         },
         sink: recorder.clone(),
-        schedule: setup.rate.map(Schedule::new),
+        schedule: setup
+            .rate
+            .map(|rate| Schedule::new(rate, usize::try_from(setup.users).unwrap_or(usize::MAX))),
         timeout: Duration::from_millis(setup.slo.timeout_ms),
         seed: setup.seed,
+        // The ramp, the planned run time and a second of grace: no request is sent after it.
+        deadline: Some(
+            Instant::now()
+                + Duration::from_secs_f64(setup.users as f64 / setup.increase_rate)
+                + Duration::from_secs(setup.run_time_secs + 1),
+        ),
     });
     let scenario = scenarios::build(setup.scenario.name, &plan)?;
     let host = setup
@@ -302,7 +354,7 @@ async fn run_with_targets(
         targets: targets
             .iter()
             .filter(|(p, _)| setup.scenario.platforms.contains(&p.as_str()))
-            .map(|(p, u)| (p.clone(), u.clone()))
+            .map(|(p, u)| (p.clone(), shown_url(u)))
             .collect(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         goose_version: GOOSE_VERSION.to_string(),
@@ -322,10 +374,8 @@ fn pair(p: &crate::check::target::Pair) -> scenarios::Pair {
 
 /// Writes every report, compares with the baseline, prints the verdict first.
 fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
-    if let Some(dir) = &setup.baseline {
-        let baseline = reports::load::read_load_report(dir)
-            .map_err(|e| anyhow!("--baseline {}: {e}", dir.display()))?;
-        report.compare_with(&baseline);
+    if let Some((_, baseline)) = &setup.baseline {
+        report.compare_with(baseline);
     }
     let written =
         reports::load::write_load_reports(&report, &setup.report_dir).with_context(|| {
@@ -335,7 +385,7 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
             )
         })?;
     if let Some(junit) = &setup.junit {
-        std::fs::write(junit, reports::render::junit::render(&report.to_run()))
+        std::fs::write(junit, reports::render::load::junit::render(&report))
             .with_context(|| format!("cannot write --junit {}", junit.display()))?;
     }
     println!("{}", report.verdict_line());
@@ -348,22 +398,65 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
             error.count, error.route, error.reason
         );
     }
-    if let Some(deltas) = &report.baseline {
+    if let (Some((dir, _)), Some(deltas)) = (&setup.baseline, &report.baseline) {
         println!(
             "  compared with {} ({} routes)",
-            setup
-                .baseline
-                .as_ref()
-                .map_or(String::new(), |d| d.display().to_string()),
+            dir.display(),
             deltas.len()
         );
+    }
+    if let Some(rate) = setup.rate {
+        let achieved = report.total_requests() as f64 / (report.duration_ms.max(1) as f64 / 1000.0);
+        if achieved < rate * 0.9 {
+            println!(
+                "  warning: the schedule asked for {rate} requests/s, the users sent {achieved:.0}/s: raise --users"
+            );
+        }
     }
     println!(
         "reports in {} (open {}; goose's own: goose-report.html)",
         setup.report_dir.display(),
         written.html.display()
     );
+    if let Some(why) = broken_test(&report) {
+        bail!("the test broke, not the target's SLO: {why}");
+    }
     Ok(u8::try_from(report.exit_code()).unwrap_or(1))
+}
+
+/// Why a run says nothing about the target's service level (exit 2, not 1): no request ever
+/// finished, every login was refused, or the target never answered at all.
+fn broken_test(report: &LoadReport) -> Option<String> {
+    if report.total_requests() == 0 {
+        return Some("no request finished".into());
+    }
+    let first_reason = |route: &str| {
+        report
+            .errors
+            .iter()
+            .find(|e| e.route == route)
+            .map_or(String::new(), |e| e.reason.clone())
+    };
+    if let Some(login) = report
+        .routes
+        .iter()
+        .find(|r| r.route.ends_with("/login") && r.count > 0 && r.errors == r.count)
+    {
+        let why = first_reason(&login.route);
+        return Some(format!("every login failed ({why}): check --aui-user"));
+    }
+    let unanswered =
+        |reason: &str| reason.starts_with("cannot connect") || reason.starts_with("no answer");
+    if report.total_errors() == report.total_requests()
+        && report.errors.iter().all(|e| unanswered(&e.reason))
+    {
+        let why = report
+            .errors
+            .first()
+            .map_or(String::new(), |e| e.reason.clone());
+        return Some(format!("the target never answered ({why})"));
+    }
+    None
 }
 
 /// The command line as typed, with every secret value replaced by `***`.
@@ -462,9 +555,15 @@ mod tests {
         .unwrap();
         assert_eq!(
             targets[0],
-            ("webhook".into(), "http://127.0.0.1:9000/hook".into())
+            ("webhook".into(), "http://127.0.0.1:9000/hook/".into())
         );
         assert_eq!(targets[1].0, "aui");
+        let keyed = parse_targets(&["webhook=https://v.example/h?key=k1".into()]).unwrap();
+        assert_eq!(keyed[0].1, "https://v.example/h?key=k1", "used as given");
+        assert_eq!(shown_url(&keyed[0].1), "https://v.example/h?***");
+        for bad in ["webhook=ftp://x", "webhook=nope", "webhook=http://u:p@x/"] {
+            assert!(parse_targets(&[bad.into()]).is_err(), "{bad}");
+        }
         let twice = parse_targets(&["aui=http://a".into(), "aui=http://b".into()]).unwrap_err();
         assert!(twice.to_string().contains("given twice"), "{twice}");
         let unknown = parse_targets(&["zoom=http://a".into()]).unwrap_err();

@@ -31,7 +31,7 @@ pub fn spawn(
             ticker.tick().await;
             let progress = recorder.progress();
             let elapsed = recorder.started().elapsed().as_secs_f64();
-            let rate = (progress.requests - last_requests) as f64 / period as f64;
+            let rate = progress.requests.saturating_sub(last_requests) as f64 / period as f64;
             last_requests = progress.requests;
             let line = format!(
                 "{:>6.0}s of ~{}s  users {:>5}  {:>8.0} req/s  {:>9} requests  {:>6} errors  p95 {:.1} ms",

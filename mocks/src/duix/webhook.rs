@@ -236,7 +236,14 @@ impl Webhooks {
         );
         let mut call = self.client.post(built.url(&target.url)).body(built.body);
         for (name, value) in &built.headers {
-            call = call.header(name.as_str(), value.as_str());
+            let Ok(mut value) = reqwest::header::HeaderValue::from_str(value) else {
+                return Err(WebhookError::Transport(format!(
+                    "header {name} is not valid"
+                )));
+            };
+            // The bearer token stays out of any Debug output, as bearer_auth marks it.
+            value.set_sensitive(name == "authorization");
+            call = call.header(name.as_str(), value);
         }
         let response = call
             .send()

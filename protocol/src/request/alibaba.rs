@@ -78,9 +78,10 @@ pub fn signed(call: Call<'_>) -> HttpRequest {
     }
 }
 
-/// The `host` header value of a base URL, as an HTTP client sends it: `host[:port]`, without
-/// user info and without the scheme's default port (what the server sees and verifies).
-pub fn host_of(base_url: &str) -> &str {
+/// The `host` header value of a base URL, as an HTTP client sends it: `host[:port]`, lowercase,
+/// without user info and without the scheme's default port (what the server sees and
+/// verifies). Hosts are taken as ASCII: an internationalised name must be given in punycode.
+pub fn host_of(base_url: &str) -> String {
     let (scheme, rest) = base_url.split_once("://").unwrap_or(("http", base_url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host = authority
@@ -90,7 +91,9 @@ pub fn host_of(base_url: &str) -> &str {
         "https" => ":443",
         _ => ":80",
     };
-    host.strip_suffix(default_port).unwrap_or(host)
+    host.strip_suffix(default_port)
+        .unwrap_or(host)
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -165,5 +168,6 @@ mod tests {
         assert_eq!(host_of("http://h:80/"), "h");
         assert_eq!(host_of("https://h:443"), "h");
         assert_eq!(host_of("https://h:80"), "h:80");
+        assert_eq!(host_of("http://Gw.Example:8080"), "gw.example:8080");
     }
 }

@@ -68,13 +68,26 @@ pub fn webhook_question(
     stream: bool,
     bearer: Option<&str>,
 ) -> HttpRequest {
-    let body = serde_json::json!({
-        "sid": question.sid,
-        "dh-code": question.dh_code,
-        "dh-question": question.question,
-        "dh-conversation-id": question.conversation_id,
-        "dh-context": question.context,
-    });
+    // A struct, not json!: the fields go out in the seed's order (sid first).
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        sid: &'a str,
+        #[serde(rename = "dh-code")]
+        dh_code: &'a str,
+        #[serde(rename = "dh-question")]
+        question: &'a str,
+        #[serde(rename = "dh-conversation-id")]
+        conversation_id: &'a str,
+        #[serde(rename = "dh-context")]
+        context: &'a str,
+    }
+    let body = Body {
+        sid: question.sid,
+        dh_code: question.dh_code,
+        question: question.question,
+        conversation_id: question.conversation_id,
+        context: question.context,
+    };
     let accept = if stream {
         "text/event-stream"
     } else {
@@ -91,7 +104,7 @@ pub fn webhook_question(
         method: "POST",
         path_and_query: String::new(),
         headers,
-        body: body.to_string().into_bytes(),
+        body: serde_json::to_vec(&body).expect("strings always serialize"),
         route: WEBHOOK_ROUTE.to_string(),
     }
 }
@@ -127,6 +140,8 @@ mod tests {
             request.header("accept"),
             Some("application/json, text/event-stream")
         );
+        let text = String::from_utf8(request.body.clone()).unwrap();
+        assert!(text.starts_with(r#"{"sid":"100003","dh-code""#), "{text}");
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["dh-conversation-id"], "c-1");
         assert_eq!(body["dh-context"], "{}");

@@ -50,7 +50,7 @@ pub enum LoadReadError {
 
 /// Writes `report.json` ([`crate::render::load::json`], valid against
 /// [`crate::schema::LOAD_SCHEMA`]), `report.html`, `report.md` and `junit.xml`
-/// ([`LoadReport::to_run`] through the JUnit renderer) into `dir`, created if missing.
+/// ([`crate::render::load::junit`]) into `dir`, created if missing.
 /// Other files in `dir` are left alone.
 pub fn write_load_reports(report: &LoadReport, dir: &Path) -> io::Result<Written> {
     std::fs::create_dir_all(dir)?;
@@ -61,7 +61,7 @@ pub fn write_load_reports(report: &LoadReport, dir: &Path) -> io::Result<Written
         html: dir.join("report.html"),
     };
     std::fs::write(&written.json, render::load::json::render(report))?;
-    std::fs::write(&written.junit, render::junit::render(&report.to_run()))?;
+    std::fs::write(&written.junit, render::load::junit::render(report))?;
     std::fs::write(&written.markdown, render::load::markdown::render(report))?;
     std::fs::write(&written.html, render::load::html::render(report))?;
     Ok(written)

@@ -98,8 +98,9 @@ impl LoadRecorder {
     /// `sent`: the whole-response time from when it was sent. `due`: the time from when the
     /// schedule said it was due (at least `sent`; a smaller value is raised to `sent`); `None`
     /// without a schedule, and taken as `sent` when the recorder is scheduled.
-    /// A [`SampleOutcome::TimedOut`] sample is recorded at exactly `slo.timeout_ms` in both
-    /// distributions, whatever `sent` says, and counts as an error and as a breach.
+    /// A [`SampleOutcome::TimedOut`] sample is recorded at exactly `slo.timeout_ms` as sent,
+    /// whatever `sent` says, and as due at the timeout or its `due` time when that is later (a
+    /// request already late when sent keeps its lateness); it counts as an error and a breach.
     pub fn record(
         &mut self,
         route: &str,
@@ -110,7 +111,9 @@ impl LoadRecorder {
     ) {
         let timed_out = outcome == SampleOutcome::TimedOut;
         let (sent, due) = if timed_out {
-            (self.timeout, self.timeout)
+            // As due, a request that was already late when sent keeps its lateness.
+            let due = due.map_or(self.timeout, |d| d.max(self.timeout));
+            (self.timeout, due)
         } else {
             (sent, due.unwrap_or(sent).max(sent))
         };

@@ -1,4 +1,5 @@
-//! A load report as a [`Run`], so the JUnit renderer gives CI one testcase per SLO rule.
+//! A load report as a [`Run`], so the JUnit renderer gives CI one testcase per SLO rule
+//! ([`crate::render::load::junit`] adds the suite time and the reproduction facts).
 //!
 //! One suite named after the scenario, on the first route's platform, with a case per route
 //! per rule (`aui POST /x: 95% of answers under 2000 ms`), failed ones saying expected and got

@@ -15,6 +15,27 @@ use crate::slo::{Slo, SloViolation};
 
 /// The JUnit XML document for `run`, judged against the default SLO.
 pub fn render(run: &Run) -> String {
+    render_with(run, &SuiteExtras::default())
+}
+
+/// What a caller that knows more than the [`Run`] model adds to every `<testsuite>`; the
+/// default adds nothing, so [`render`] stays the check report's renderer unchanged.
+///
+/// A load run ([`crate::render::load::junit`]) needs both: its cases each carry the whole
+/// run's duration, so the sum would multiply it by the case count, and its reproduction
+/// facts (command line, load shape, SLO...) have no place in a [`Run`]. Keeping the override
+/// here, at the writer, leaves the model and [`crate::load::LoadReport::to_run`] as they are.
+#[derive(Debug, Default)]
+pub(crate) struct SuiteExtras {
+    /// The suite's `time`, in milliseconds, instead of the sum of its cases' durations.
+    pub(crate) time_ms: Option<u64>,
+    /// `<property>` elements after the standard ones (platform, target, seed, tool_version),
+    /// in this order; names and values are escaped.
+    pub(crate) properties: Vec<(&'static str, String)>,
+}
+
+/// [`render`], with `extras` added to every suite.
+pub(crate) fn render_with(run: &Run, extras: &SuiteExtras) -> String {
     let slo = Slo::default();
     let verdict = run.verdict_with(&slo);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -28,17 +49,19 @@ pub fn render(run: &Run) -> String {
         xml_attr(&run.started_at),
     );
     for suite in &run.suites {
-        suite_xml(&mut out, run, suite, &slo);
+        suite_xml(&mut out, run, suite, &slo, extras);
     }
     out.push_str("</testsuites>\n");
     out
 }
 
-fn suite_xml(out: &mut String, run: &Run, suite: &Suite, slo: &Slo) {
+fn suite_xml(out: &mut String, run: &Run, suite: &Suite, slo: &Slo, extras: &SuiteExtras) {
     let failures =
         suite.cases.iter().filter(|c| is_failed(c)).count() + suite_failing_routes(suite, slo);
     let skipped = suite.cases.iter().filter(|c| is_skipped(c)).count();
-    let time_ms: u64 = suite.cases.iter().map(|c| c.duration_ms).sum();
+    let time_ms = extras
+        .time_ms
+        .unwrap_or_else(|| suite.cases.iter().map(|c| c.duration_ms).sum());
     let _ = writeln!(
         out,
         r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="{skipped}" time="{}" timestamp="{}">"#,
@@ -47,7 +70,7 @@ fn suite_xml(out: &mut String, run: &Run, suite: &Suite, slo: &Slo) {
         seconds(time_ms),
         xml_attr(&run.started_at),
     );
-    properties_xml(out, run, suite);
+    properties_xml(out, run, suite, &extras.properties);
     let classname = xml_attr(&suite.qualified_name());
     for case in &suite.cases {
         case_xml(out, &classname, case);
@@ -59,7 +82,7 @@ fn suite_xml(out: &mut String, run: &Run, suite: &Suite, slo: &Slo) {
     out.push_str("  </testsuite>\n");
 }
 
-fn properties_xml(out: &mut String, run: &Run, suite: &Suite) {
+fn properties_xml(out: &mut String, run: &Run, suite: &Suite, extra: &[(&str, String)]) {
     out.push_str("    <properties>\n");
     let mut property = |name: &str, value: &str| {
         let _ = writeln!(
@@ -77,6 +100,9 @@ fn properties_xml(out: &mut String, run: &Run, suite: &Suite) {
         property("seed", &seed.to_string());
     }
     property("tool_version", &run.tool_version);
+    for (name, value) in extra {
+        property(name, value);
+    }
     out.push_str("    </properties>\n");
 }
 

@@ -39,6 +39,12 @@ fn writes_four_reports_and_leaves_goose_files_alone() {
         junit.contains("<testsuite name=\"alibaba.aui-token-storm\" tests=\"9\" failures=\"3\""),
         "{junit}"
     );
+    assert_eq!(junit, reports::render::load::junit::render(&report));
+    assert!(junit.contains(" time=\"60.250\" "), "{junit}");
+    assert!(
+        junit.contains("<property name=\"command_line\" "),
+        "{junit}"
+    );
     assert_eq!(read_load_report(&dir).unwrap(), report);
     assert_eq!(read_load_report(&written.json).unwrap(), report);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod files;
+mod junit;
 mod recorder;
 mod render;
 mod slo;
