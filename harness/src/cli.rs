@@ -23,6 +23,7 @@ pub enum Command {
     ServeWebhook(WebhookArgs),
     Check(CheckArgs),
     Load(LoadArgs),
+    Webhook(WebhookCheckArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
 }
@@ -333,6 +334,73 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
         return Err(bad());
     }
     Ok(total)
+}
+
+/// Check a DUIX vendor's dialogue webhook: PASS, or which rule it breaks and why.
+///
+/// Sends dh-question requests exactly as the DUIX platform does ({sid, dh-code, dh-question,
+/// dh-conversation-id, dh-context}, dh-context the previous turns as JSON text) in multi-turn
+/// conversations, with varied questions (Chinese and English, a word to a paragraph, emoji,
+/// quotes, newlines) or those of --question-file, and judges each rule on its own:
+///   envelope         HTTP 200 and the seed's envelope, success agreeing with code
+///   answer           data.answer present: a JSON string or the object, with its answer text
+///   conversation-id  data.conversationId is the request's dh-conversation-id, every turn
+///   sse              asked for text/event-stream: well-formed events, a final isEnd
+///   malformed        each malformed request gets 400, never 5xx
+///   auth             with --header credentials, a request without them gets 401 or 403
+///   latency          95% of answers under 2000 ms, counted exactly (p50/p95/p99/max)
+///   timeout          no request reaches --timeout-ms
+///
+/// Without --url it starts the reference webhook (agentproof serve-webhook) in-process, with a
+/// bearer secret, and checks it: it passes every rule.
+///
+/// The first line is the verdict (PASS, or FAIL: 2 of 8 rules broken), then a line per rule
+/// with what was seen, then the reports (report.json, junit.xml, report.md, report.html).
+/// Exit codes: 0 pass, 1 a rule broken, 2 bad usage or an unreachable URL.
+///
+/// Examples:
+///   agentproof webhook
+///   agentproof webhook --url https://vendor.example/duix-hook
+///   agentproof webhook --url https://vendor.example/duix-hook --header 'Authorization:Bearer s3cret' \
+///       --requests 200 --concurrency 16 --junit webhook.xml
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct WebhookCheckArgs {
+    /// The webhook URL, used as given (path and query included). Without it, the reference
+    /// webhook is started and checked.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Questions to ask (in conversations of three turns), besides the probes.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub requests: u64,
+    /// Conversations in flight at once.
+    #[arg(long, value_name = "C", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// At most this many questions a second (a schedule over all conversations).
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// A header sent with every request, NAME:VALUE (e.g. 'Authorization:Bearer s3cret');
+    /// repeatable. The auth rule sends one request without them.
+    #[arg(long, value_name = "NAME:VALUE")]
+    pub header: Vec<String>,
+    /// Questions to ask, one per line (\n in a line for a newline), instead of the built-in set.
+    #[arg(long, value_name = "FILE")]
+    pub question_file: Option<PathBuf>,
+    /// The customer id the platform sends as sid.
+    #[arg(long, value_name = "ID", default_value = "100003")]
+    pub sid: String,
+    /// The digital human's code the platform sends as dh-code.
+    #[arg(long, value_name = "CODE", default_value = "187265485019156480")]
+    pub dh_code: String,
+    /// Per-request timeout in milliseconds (the platform's is 20000).
+    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub timeout_ms: u64,
+    /// Directory for the reports (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "agentproof-webhook-report")]
+    pub report_dir: PathBuf,
+    /// Also write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Check one JSON document against a named schema.

@@ -5,6 +5,7 @@
 //! - [`webhook_cmd`]: `agentproof serve-webhook`, the reference DUIX vendor webhook;
 //! - [`check`]: `agentproof check`, the conformance gate (suites, bad input, latency, reports);
 //! - [`load`]: `agentproof load`, goose scenarios with an exact SLO verdict and reports;
+//! - [`webhook_check`]: `agentproof webhook`, a DUIX vendor's webhook judged rule by rule;
 //! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
 //! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
 //!
@@ -17,6 +18,7 @@ pub mod load;
 pub mod mock_cmd;
 pub mod schemas_cmd;
 pub mod validate_cmd;
+pub mod webhook_check;
 pub mod webhook_cmd;
 
 use std::process::ExitCode;
@@ -28,6 +30,7 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
         cli::Command::Load(args) => load::run_cli(args).await,
+        cli::Command::Webhook(args) => webhook_check::run_cli(args).await,
         cli::Command::Validate(args) => validate_cmd::run(&args),
         cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
     };

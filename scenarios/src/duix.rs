@@ -40,6 +40,7 @@ pub const QUESTIONS: &[&str] = &[
     "price?",
     "Say \"hello\" to my friend 👋",
     "请用三句话介绍一下你们公司的主营业务，以及售后服务的联系方式。",
+    "Two lines:\nfirst, then\nsecond.",
 ];
 
 /// checkSig, a WebSocket session with three questions, stop; getconcurrentNumber beside it.

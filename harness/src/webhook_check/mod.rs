@@ -1,0 +1,388 @@
+//! `agentproof webhook`: tells a DUIX webhook vendor in one command whether their webhook
+//! passes, and which rule it breaks, in words they can act on.
+//!
+//! The split: this file parses the arguments into a [`Setup`] (errors are usage errors, exit 2),
+//! starts the reference webhook when no `--url` is given, and prints and writes the verdict;
+//! [`traffic`] puts multi-turn questions to the webhook as the platform does, in JSON and SSE
+//! form; [`probes`] builds the malformed requests; [`rules`] judges each rule on its own.
+
+mod probes;
+mod rules;
+mod traffic;
+
+use crate::cli::WebhookCheckArgs;
+use anyhow::{anyhow, bail, Context, Result};
+use protocol::request::duix::{webhook_question, Question, WEBHOOK_ROUTE};
+use reports::{LatencyTable, Run, Suite};
+use rules::Verdict;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use traffic::{Answer, Exchange, Missing};
+
+/// The route the streamed answers are timed under.
+const STREAM_ROUTE: &str = "duix POST webhook dh-question (event stream)";
+
+/// What to check and how.
+pub struct Setup {
+    pub url: String,
+    pub requests: usize,
+    pub sse_requests: usize,
+    pub turns: usize,
+    pub concurrency: usize,
+    pub schedule: Option<scenarios::Schedule>,
+    /// `--header` pairs, sent with every question (withheld by the auth probe).
+    pub headers: Vec<(String, String)>,
+    pub questions: Vec<String>,
+    pub sid: String,
+    pub dh_code: String,
+    pub timeout: Duration,
+    pub report_dir: PathBuf,
+    pub junit: Option<PathBuf>,
+}
+
+impl Setup {
+    /// Parses and checks the arguments; every error is a usage error (exit 2).
+    pub fn from_args(args: &WebhookCheckArgs, url: String) -> Result<Setup> {
+        let headers = args
+            .header
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<Vec<_>>>()?;
+        let questions = match &args.question_file {
+            Some(file) => read_questions(file)?,
+            None => scenarios::duix::QUESTIONS
+                .iter()
+                .map(|q| q.to_string())
+                .collect(),
+        };
+        let requests = usize::try_from(args.requests).unwrap_or(usize::MAX);
+        Ok(Setup {
+            url,
+            requests,
+            sse_requests: (requests / 4).clamp(1, 20),
+            turns: 3,
+            concurrency: usize::try_from(args.concurrency).unwrap_or(1),
+            schedule: args.rate.map(|rate| scenarios::Schedule::new(rate, 1)),
+            headers,
+            questions,
+            sid: args.sid.clone(),
+            dh_code: args.dh_code.clone(),
+            timeout: Duration::from_millis(args.timeout_ms),
+            report_dir: args.report_dir.clone(),
+            junit: args.junit.clone(),
+        })
+    }
+}
+
+/// `Name:value` of `--header`.
+fn parse_header(text: &str) -> Result<(String, String)> {
+    let (name, value) = text.split_once(':').ok_or_else(|| {
+        anyhow!(
+            "--header {:?}: expected NAME:VALUE, e.g. 'Authorization:Bearer s3cret'",
+            name_only(text)
+        )
+    })?;
+    let name = name.trim().to_ascii_lowercase();
+    reqwest::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| anyhow!("--header {name:?}: not a valid header name"))?;
+    reqwest::header::HeaderValue::from_str(value.trim())
+        .map_err(|_| anyhow!("--header {name}: the value is not a valid header value"))?;
+    Ok((name, value.trim().to_string()))
+}
+
+/// The part of a `--header` before any `:`, so an error never echoes a secret value.
+fn name_only(text: &str) -> &str {
+    text.split(':').next().unwrap_or_default()
+}
+
+/// One question per non-empty line of `file` (`\n` inside a line stands for a newline).
+fn read_questions(file: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("--question-file {}", file.display()))?;
+    let questions: Vec<String> = text
+        .lines()
+        .map(|l| l.trim().replace("\\n", "\n"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if questions.is_empty() {
+        bail!(
+            "--question-file {}: no question in it (one per line)",
+            file.display()
+        );
+    }
+    Ok(questions)
+}
+
+/// `agentproof webhook`: the verdict first, a line per rule, the reports; exit 0/1 (2 errors).
+pub async fn run_cli(args: WebhookCheckArgs) -> Result<u8> {
+    let (url, reference) = match &args.url {
+        Some(url) => (checked_url(url)?, None),
+        None => {
+            let secret = uuid::Uuid::new_v4().simple().to_string();
+            let config = mocks::duix::vendor::VendorConfig {
+                shared_secret: Some(secret.clone()),
+                answer_delay_ms: 0,
+            };
+            let server = mocks::duix::vendor::start(config, "127.0.0.1:0".parse()?)
+                .await
+                .context("cannot start the reference webhook")?;
+            (server.url(), Some((server, secret)))
+        }
+    };
+    let mut setup = Setup::from_args(&args, url)?;
+    if let Some((_, secret)) = &reference {
+        setup
+            .headers
+            .push(("authorization".into(), format!("Bearer {secret}")));
+        eprintln!(
+            "agentproof webhook: no --url, checking the reference webhook at {}",
+            setup.url
+        );
+    }
+    probe(&setup.url).await?;
+    let outcome = check(Arc::new(setup)).await;
+    if let Some((server, _)) = reference {
+        server.shutdown().await;
+    }
+    outcome
+}
+
+/// A webhook URL as the platform takes it: http(s), a host, no user info; used as given.
+fn checked_url(url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        anyhow!("--url: not a URL ({e}), e.g. --url https://vendor.example/duix-hook")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        bail!("--url: the webhook URL must be http:// or https:// with a host");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        bail!("--url: the URL carries credentials; give them with --header instead");
+    }
+    Ok(url.to_string())
+}
+
+/// A TCP connection to the webhook's host within 5 s, or the connect error in words (exit 2).
+async fn probe(url: &str) -> Result<()> {
+    let parsed = reqwest::Url::parse(url)?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => bail!("cannot reach the webhook at {}: {e}", shown(url)),
+        Err(_) => bail!(
+            "cannot reach the webhook at {}: no TCP connection within 5 s",
+            shown(url)
+        ),
+    }
+}
+
+/// The URL for output: its query (often a key) masked.
+fn shown(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?***"),
+        None => url.to_string(),
+    }
+}
+
+/// Sends everything, judges every rule, writes the reports, prints the verdict.
+async fn check(setup: Arc<Setup>) -> Result<u8> {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let client = reqwest::Client::builder()
+        .timeout(setup.timeout)
+        .connect_timeout(setup.timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let questions = traffic::converse(&setup, &client, false).await;
+    let streams = traffic::converse(&setup, &client, true).await;
+    let mut probes = Vec::new();
+    for probe in probes::malformed(&setup.sid, &setup.dh_code) {
+        let request = raw_request(&setup, probe.body.clone());
+        let answer = traffic::send(&client, &setup, request, &setup.headers).await;
+        probes.push((probe, answer));
+    }
+    let withheld = match setup.headers.is_empty() {
+        true => None,
+        false => {
+            let request = raw_request(&setup, Vec::new());
+            Some(traffic::send(&client, &setup, request, &[]).await)
+        }
+    };
+    if nothing_answered(&questions) {
+        let why = questions
+            .iter()
+            .find_map(|e| match &e.answer {
+                Err(Missing::Failed(why)) => Some(why.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        bail!("the webhook at {} never answered: {why}", shown(&setup.url));
+    }
+    let mut latency = LatencyTable::new();
+    for (route, exchanges) in [(WEBHOOK_ROUTE, &questions), (STREAM_ROUTE, &streams)] {
+        for e in exchanges.iter() {
+            record(&mut latency, route, &e.answer, setup.timeout);
+        }
+    }
+    let header_names: Vec<String> = setup.headers.iter().map(|(n, _)| n.clone()).collect();
+    let everything: Vec<&Result<Answer, Missing>> = questions
+        .iter()
+        .chain(&streams)
+        .map(|e| &e.answer)
+        .chain(probes.iter().map(|(_, a)| a))
+        .chain(withheld.iter())
+        .collect();
+    let verdicts = [
+        rules::envelope(&questions),
+        rules::answer(&questions),
+        rules::conversation_id(&questions),
+        rules::sse(&streams),
+        rules::malformed(&probes),
+        rules::auth(withheld.as_ref(), &header_names),
+        rules::latency(&questions, &latency, WEBHOOK_ROUTE),
+        rules::timeout(&everything, setup.timeout),
+    ];
+    let run = to_run(&setup, &verdicts, latency, started_at, started.elapsed());
+    report(&setup, &verdicts, &run)
+}
+
+/// A dh-question request with this raw body (empty: a valid question), headers as the
+/// platform sends them.
+fn raw_request(setup: &Setup, body: Vec<u8>) -> protocol::request::HttpRequest {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut request = webhook_question(
+        &Question {
+            sid: &setup.sid,
+            dh_code: &setup.dh_code,
+            question: "who are you?",
+            conversation_id: &id,
+            context: "{}",
+        },
+        false,
+        None,
+    );
+    if !body.is_empty() {
+        request.body = body;
+    }
+    request
+}
+
+/// True when no question got any HTTP answer nor timed out: nothing listens there.
+fn nothing_answered(exchanges: &[Exchange]) -> bool {
+    !exchanges.is_empty()
+        && exchanges
+            .iter()
+            .all(|e| matches!(&e.answer, Err(Missing::Failed(_))))
+}
+
+/// An answer's time, a timed-out request at the timeout.
+fn record(
+    table: &mut LatencyTable,
+    route: &str,
+    answer: &Result<Answer, Missing>,
+    timeout: Duration,
+) {
+    match answer {
+        Ok(a) => table.record(route, a.elapsed),
+        Err(Missing::TimedOut) => table.record(route, timeout),
+        Err(Missing::Failed(_)) => {}
+    }
+}
+
+fn to_run(
+    setup: &Setup,
+    verdicts: &[Verdict],
+    latency: LatencyTable,
+    started_at: String,
+    elapsed: Duration,
+) -> Run {
+    let mut suite = Suite::new("webhook", "duix");
+    suite.cases = verdicts.iter().map(Verdict::case).collect();
+    suite.latency = latency;
+    Run {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        target: BTreeMap::from([("webhook".to_string(), shown(&setup.url))]),
+        seed: None,
+        suites: vec![suite],
+    }
+}
+
+/// Writes the reports, prints the verdict first, returns the exit code.
+fn report(setup: &Setup, verdicts: &[Verdict], run: &Run) -> Result<u8> {
+    let written = reports::write_all(run, &setup.report_dir).with_context(|| {
+        format!(
+            "cannot write the reports into --report-dir {}",
+            setup.report_dir.display()
+        )
+    })?;
+    if let Some(junit) = &setup.junit {
+        std::fs::write(junit, reports::render::junit::render(run))
+            .with_context(|| format!("cannot write --junit {}", junit.display()))?;
+    }
+    let broken = verdicts.iter().filter(|v| v.failed()).count();
+    match broken {
+        0 => println!("PASS"),
+        n => println!("FAIL: {n} of {} rules broken", verdicts.len()),
+    }
+    for verdict in verdicts {
+        println!("{}", verdict.line());
+    }
+    println!(
+        "reports in {} (open {})",
+        setup.report_dir.display(),
+        written.html.display()
+    );
+    Ok(u8::from(broken > 0))
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_name_colon_value_and_errors_hide_the_value() {
+        assert_eq!(
+            parse_header("Authorization: Bearer s3cret").unwrap(),
+            ("authorization".into(), "Bearer s3cret".into())
+        );
+        let error = parse_header("Authorization Bearer s3cret")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("NAME:VALUE") && !error.contains("s3cret"),
+            "{error}"
+        );
+        assert!(parse_header("bad name:x").is_err());
+    }
+
+    #[test]
+    fn webhook_urls_are_taken_as_given_and_shown_without_their_query() {
+        assert_eq!(
+            checked_url("https://v.example/hook/?k=1").unwrap(),
+            "https://v.example/hook/?k=1"
+        );
+        assert_eq!(
+            shown("https://v.example/hook?k=1"),
+            "https://v.example/hook?***"
+        );
+        for bad in ["ftp://v", "v.example/hook", "https://u:p@v.example/"] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+        }
+    }
+}

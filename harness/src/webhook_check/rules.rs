@@ -1,0 +1,443 @@
+//! The rules a vendor's webhook is judged by, each its own named case, each judging only what
+//! is its own: a timed-out request is the `timeout` rule's alone, a missing `answer` the
+//! `answer` rule's alone, so a vendor learns exactly which rule it breaks.
+//!
+//! | rule | what it asks |
+//! | --- | --- |
+//! | `envelope` | a valid question gets HTTP 200 with the seed's envelope (`duix/webhook.response`, less the two fields below), `success` agreeing with `code` |
+//! | `answer` | `data.answer` present: a string holding a JSON object, or the object, with its `answer` text |
+//! | `conversation-id` | `data.conversationId` is the request's `dh-conversation-id`, in every turn of multi-turn conversations |
+//! | `sse` | asked for `text/event-stream`: well-formed events (`duix/webhook.sse-event`), a final `isEnd`, an assembled answer |
+//! | `malformed` | each malformed request (a required field missing, wrong types, broken JSON, an empty question) gets 400, never 5xx |
+//! | `auth` | with `--header` credentials, the same request without them gets 401 or 403 |
+//! | `latency` | 95 % of answers under 2000 ms, counted exactly |
+//! | `timeout` | no request reaches `--timeout-ms` |
+
+use super::probes::Probe;
+use super::traffic::{Answer, Exchange, Missing};
+use reports::Case;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The SLO limit of an answer.
+pub const LIMIT: Duration = Duration::from_millis(2000);
+
+/// One rule's verdict, in words a vendor can act on.
+pub struct Verdict {
+    pub rule: &'static str,
+    pub title: &'static str,
+    pub outcome: Outcome,
+}
+
+pub enum Outcome {
+    Pass(String),
+    Fail { expected: String, got: String },
+    Skip(String),
+}
+
+impl Verdict {
+    fn new(rule: &'static str, title: &'static str, outcome: Outcome) -> Verdict {
+        Verdict {
+            rule,
+            title,
+            outcome,
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, Outcome::Fail { .. })
+    }
+
+    /// `✗ conversation-id: sent 0513e935-…, got "abc" in 20 of 20 answers`.
+    pub fn line(&self) -> String {
+        match &self.outcome {
+            Outcome::Pass(seen) => format!("  ok    {}: {seen}", self.rule),
+            Outcome::Fail { got, .. } => format!("  FAIL  {}: {got}", self.rule),
+            Outcome::Skip(why) => format!("  skip  {}: {why}", self.rule),
+        }
+    }
+
+    pub fn case(&self) -> Case {
+        let name = format!("{}: {}", self.rule, self.title);
+        match &self.outcome {
+            Outcome::Pass(seen) => Case::passed(name, 0).with_detail(seen.clone()),
+            Outcome::Fail { expected, got } => Case::failed(name, expected, got, 0),
+            Outcome::Skip(why) => Case::skipped(name, why.clone()),
+        }
+    }
+}
+
+fn pass(seen: impl Into<String>) -> Outcome {
+    Outcome::Pass(seen.into())
+}
+
+fn fail(expected: impl Into<String>, got: impl Into<String>) -> Outcome {
+    Outcome::Fail {
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+/// The answers that came (timeouts and transport failures are the `timeout` rule's).
+fn answered(exchanges: &[Exchange]) -> impl Iterator<Item = (&Exchange, &Answer)> {
+    exchanges
+        .iter()
+        .filter_map(|e| e.answer.as_ref().ok().map(|a| (e, a)))
+}
+
+/// The JSON answers with HTTP 200 (the others are the envelope rule's finding).
+fn json_answers(exchanges: &[Exchange]) -> Vec<(&Exchange, Value)> {
+    answered(exchanges)
+        .filter(|(_, a)| a.status == 200 && !a.is_sse)
+        .filter_map(|(e, a)| Some((e, serde_json::from_slice(&a.body).ok()?)))
+        .collect()
+}
+
+/// The most frequent text among `values`, with its count.
+fn most_common(values: impl Iterator<Item = String>) -> (String, usize) {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or_default()
+}
+
+pub fn envelope(exchanges: &[Exchange]) -> Verdict {
+    let title =
+        "a valid question gets HTTP 200 and the seed's answer envelope, success agreeing with code";
+    let schema = schemas::registry()
+        .get("duix/webhook.response")
+        .expect("the webhook answer schema is embedded");
+    let mut problems = Vec::new();
+    let mut total = 0;
+    for (_, answer) in answered(exchanges).filter(|(e, _)| !e.stream) {
+        total += 1;
+        let problem = if answer.status != 200 {
+            Some(format!("HTTP {}", answer.status))
+        } else if answer.is_sse {
+            None
+        } else {
+            match serde_json::from_slice::<Value>(&answer.body) {
+                Err(_) => Some("a body that is not JSON".to_string()),
+                Ok(json) => envelope_problem(schema, &json),
+            }
+        };
+        problems.extend(problem);
+    }
+    let outcome = match (total, most_common(problems.iter().cloned())) {
+        (0, _) => Outcome::Skip("no answer came (see timeout)".into()),
+        (_, (_, 0)) => pass(format!("{total} of {total} answers")),
+        (_, (worst, n)) => fail(
+            "HTTP 200 with {code, success, data} as duix/webhook.response says",
+            format!(
+                "{worst} in {n} of {total} answers ({} with a problem)",
+                problems.len()
+            ),
+        ),
+    };
+    Verdict::new("envelope", title, outcome)
+}
+
+/// What is wrong with the envelope, leaving `data.answer` and `data.conversationId` to their
+/// own rules.
+fn envelope_problem(schema: &schemas::Schema, json: &Value) -> Option<String> {
+    let own =
+        |path: &str| path.starts_with("/data/answer") || path.starts_with("/data/conversationId");
+    if let Some(v) = schema
+        .violations(json)
+        .iter()
+        .find(|v| !own(&v.instance_path))
+    {
+        return Some(scenarios::exchange::violation("duix/webhook.response", v));
+    }
+    let (code, success) = (json["code"].as_str(), json["success"].as_bool());
+    match (code, success) {
+        (Some("200"), Some(true)) => None,
+        (Some(code), Some(true)) => Some(format!("success true with code {code:?} (200 expected)")),
+        (Some("200"), Some(false)) => Some("success false with code \"200\"".into()),
+        _ => None,
+    }
+}
+
+pub fn answer(exchanges: &[Exchange]) -> Verdict {
+    let title = "data.answer is present: a string holding a JSON object, or the object, with its answer text";
+    let answers = json_answers(exchanges);
+    let problems: Vec<String> = answers
+        .iter()
+        .filter_map(|(_, json)| answer_problem(&json["data"]["answer"]))
+        .collect();
+    let total = answers.len();
+    let outcome = match most_common(problems.iter().cloned()) {
+        _ if total == 0 => Outcome::Skip("no HTTP 200 JSON answer came".into()),
+        (_, 0) => pass(format!("{total} of {total} answers")),
+        (worst, n) => fail(
+            "data.answer, e.g. {\"answer\": \"text to speak\"} or its JSON text",
+            format!("{worst} in {n} of {total} answers"),
+        ),
+    };
+    Verdict::new("answer", title, outcome)
+}
+
+fn answer_problem(answer: &Value) -> Option<String> {
+    let object = match answer {
+        Value::Null => return Some("no data.answer".into()),
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(object) => object,
+            Err(_) => return Some("data.answer is a string that is not JSON".into()),
+        },
+        other => other.clone(),
+    };
+    match object.get("answer") {
+        Some(Value::String(_)) => None,
+        Some(_) => Some("data.answer.answer is not a string".into()),
+        None => Some("data.answer has no answer text".into()),
+    }
+}
+
+pub fn conversation_id(exchanges: &[Exchange]) -> Verdict {
+    let title = "data.conversationId is the request's dh-conversation-id, in every turn";
+    let answers = json_answers(exchanges);
+    let total = answers.len();
+    let wrong: Vec<(&Exchange, String)> = answers
+        .iter()
+        .filter_map(|(e, json)| {
+            let got = &json["data"]["conversationId"];
+            (got.as_str() != Some(e.conversation_id.as_str())).then(|| (*e, got.to_string()))
+        })
+        .collect();
+    let later_turns = answers.iter().filter(|(e, _)| e.turn > 0).count();
+    let outcome = match wrong.first() {
+        _ if total == 0 => Outcome::Skip("no HTTP 200 JSON answer came".into()),
+        None => pass(format!(
+            "{total} of {total} answers, {later_turns} of them in later turns of a conversation"
+        )),
+        Some((first, _)) => {
+            let (got, _) = most_common(wrong.iter().map(|(_, g)| g.clone()));
+            fail(
+                "the dh-conversation-id sent, in every turn",
+                format!(
+                    "sent {}…, got {got} in {} of {total} answers",
+                    &first.conversation_id[..8],
+                    wrong.len()
+                ),
+            )
+        }
+    };
+    Verdict::new("conversation-id", title, outcome)
+}
+
+/// The JSON of each `data:` line of an event stream.
+pub fn sse_events(body: &[u8]) -> Result<Vec<Value>, String> {
+    String::from_utf8_lossy(body)
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|data| {
+            serde_json::from_str(data.trim()).map_err(|_| "an event whose data is not JSON".into())
+        })
+        .collect()
+}
+
+pub fn sse(exchanges: &[Exchange]) -> Verdict {
+    let title =
+        "asked for text/event-stream: well-formed events, a final isEnd, an assembled answer";
+    let streams: Vec<&Answer> = answered(exchanges)
+        .filter(|(e, a)| e.stream && a.status == 200)
+        .map(|(_, a)| a)
+        .collect();
+    if streams.is_empty() {
+        return Verdict::new(
+            "sse",
+            title,
+            Outcome::Skip("no stream was asked for, or none answered HTTP 200".into()),
+        );
+    }
+    if streams.iter().all(|a| !a.is_sse) {
+        let why = "the webhook answers JSON even when asked for a stream (the platform reads both)";
+        return Verdict::new("sse", title, Outcome::Skip(why.into()));
+    }
+    let schema = schemas::registry()
+        .get("duix/webhook.sse-event")
+        .expect("the SSE event schema is embedded");
+    let mut problems = Vec::new();
+    let (mut first, mut end) = (Duration::ZERO, Duration::ZERO);
+    for answer in streams.iter().filter(|a| a.is_sse) {
+        first = first.max(answer.first_event.unwrap_or(answer.elapsed));
+        end = end.max(answer.elapsed);
+        let problem = match sse_events(&answer.body) {
+            Err(why) => Some(why),
+            Ok(events) => stream_problem(schema, &events),
+        };
+        problems.extend(problem);
+    }
+    let total = streams.iter().filter(|a| a.is_sse).count();
+    let outcome = match most_common(problems.iter().cloned()) {
+        (_, 0) => pass(format!(
+            "{total} streams, first event within {} ms, the end within {} ms",
+            first.as_millis(),
+            end.as_millis()
+        )),
+        (worst, n) => fail(
+            "data: events as duix/webhook.sse-event, the last with isEnd true",
+            format!("{worst} in {n} of {total} streams"),
+        ),
+    };
+    Verdict::new("sse", title, outcome)
+}
+
+fn stream_problem(schema: &schemas::Schema, events: &[Value]) -> Option<String> {
+    if let Some(v) = events
+        .iter()
+        .find_map(|e| schema.violations(e).into_iter().next())
+    {
+        return Some(scenarios::exchange::violation("duix/webhook.sse-event", &v));
+    }
+    if events.last().and_then(|e| e["isEnd"].as_bool()) != Some(true) {
+        return Some("the stream ended without isEnd".into());
+    }
+    let text: String = events.iter().filter_map(|e| e["answer"].as_str()).collect();
+    text.is_empty()
+        .then(|| "the assembled answer is empty".into())
+}
+
+/// The malformed-request probes: each must be answered 400.
+pub fn malformed(probes: &[(Probe, Result<Answer, Missing>)]) -> Verdict {
+    let title = "each malformed request gets 400, never 5xx";
+    let judged: Vec<(&Probe, u16)> = probes
+        .iter()
+        .filter_map(|(p, a)| a.as_ref().ok().map(|a| (p, a.status)))
+        .collect();
+    let wrong: Vec<String> = judged
+        .iter()
+        .filter(|(_, status)| *status != 400)
+        .map(|(p, status)| format!("{}: HTTP {status}", p.name))
+        .collect();
+    let outcome = match wrong.len() {
+        _ if judged.is_empty() => Outcome::Skip("no probe was answered (see timeout)".into()),
+        0 => pass(format!(
+            "{} of {} malformed requests got 400",
+            judged.len(),
+            judged.len()
+        )),
+        n => fail(
+            "HTTP 400 for each",
+            format!("{n} of {} wrong: {}", judged.len(), wrong.join("; ")),
+        ),
+    };
+    Verdict::new("malformed", title, outcome)
+}
+
+/// The request without the configured credentials.
+pub fn auth(withheld: Option<&Result<Answer, Missing>>, headers: &[String]) -> Verdict {
+    let title = "without the configured credentials a request gets 401 or 403";
+    let outcome = match withheld {
+        None => Outcome::Skip("no --header given: no credentials to withhold".into()),
+        Some(Err(_)) => {
+            Outcome::Skip("the request without credentials got no answer (see timeout)".into())
+        }
+        Some(Ok(a)) if matches!(a.status, 401 | 403) => {
+            pass(format!("HTTP {} without {}", a.status, headers.join(", ")))
+        }
+        Some(Ok(a)) => fail(
+            "HTTP 401 or 403",
+            format!(
+                "HTTP {} to a valid question without {}",
+                a.status,
+                headers.join(", ")
+            ),
+        ),
+    };
+    Verdict::new("auth", title, outcome)
+}
+
+/// 95 % under 2000 ms, counted exactly, over every request (a timed-out one is never under).
+pub fn latency(exchanges: &[Exchange], table: &reports::LatencyTable, route: &str) -> Verdict {
+    let title = "95% of answers under 2000 ms";
+    let total = exchanges.len();
+    let under = answered(exchanges)
+        .filter(|(_, a)| a.elapsed < LIMIT)
+        .count();
+    let summary = table.summary(route);
+    let figures = summary.map_or(String::new(), |s| {
+        format!(
+            ": p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms
+        )
+    });
+    let seen = format!("{under} of {total} under 2000 ms{figures}");
+    let outcome = match total {
+        0 => Outcome::Skip("no request was sent".into()),
+        _ if under * 100 >= total * 95 => pass(seen),
+        _ => fail("at least 95% under 2000 ms", seen),
+    };
+    Verdict::new("latency", title, outcome)
+}
+
+/// No request (questions and probes) reached the timeout.
+pub fn timeout(all: &[&Result<Answer, Missing>], timeout: Duration) -> Verdict {
+    let title = "no request reaches the timeout";
+    let timed_out = all
+        .iter()
+        .filter(|a| matches!(a, Err(Missing::TimedOut)))
+        .count();
+    let outcome = match timed_out {
+        0 => pass(format!(
+            "{} requests, none timed out after {} ms",
+            all.len(),
+            timeout.as_millis()
+        )),
+        n => fail(
+            format!("an answer within {} ms", timeout.as_millis()),
+            format!(
+                "{n} of {} requests timed out after {} ms",
+                all.len(),
+                timeout.as_millis()
+            ),
+        ),
+    };
+    Verdict::new("timeout", title, outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_may_be_the_object_or_its_json_text() {
+        assert_eq!(answer_problem(&json!({"answer": "hi"})), None);
+        assert_eq!(answer_problem(&json!("{\"answer\":\"hi\"}")), None);
+        assert!(answer_problem(&json!("hi")).is_some());
+        assert!(answer_problem(&Value::Null).is_some());
+        assert!(answer_problem(&json!({"operations": {}})).is_some());
+    }
+
+    #[test]
+    fn success_must_agree_with_code() {
+        let schema = schemas::registry().get("duix/webhook.response").unwrap();
+        let body = |code: &str, success: bool| json!({"code": code, "success": success, "data": {"conversationId": "c", "answer": "{}"}});
+        assert_eq!(envelope_problem(schema, &body("200", true)), None);
+        assert!(envelope_problem(schema, &body("500", true)).is_some());
+        assert!(envelope_problem(schema, &body("200", false)).is_some());
+        let no_answer = json!({"code": "200", "success": true, "data": {"conversationId": "c"}});
+        assert_eq!(
+            envelope_problem(schema, &no_answer),
+            None,
+            "the answer rule's, not this one's"
+        );
+    }
+
+    #[test]
+    fn an_event_stream_must_end_with_is_end() {
+        let schema = schemas::registry().get("duix/webhook.sse-event").unwrap();
+        let events = sse_events(b"data: {\"answer\":\"a\",\"isEnd\":false}\n\n").unwrap();
+        assert_eq!(
+            stream_problem(schema, &events).as_deref(),
+            Some("the stream ended without isEnd")
+        );
+        assert!(sse_events(b"data: {oops}\n\n").is_err());
+    }
+}

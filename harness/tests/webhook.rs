@@ -1,0 +1,330 @@
+//! `agentproof webhook` against vendors that each break one rule: every misbehaving vendor must
+//! fail exactly its own rule and no other, the reference webhook must pass every rule, and an
+//! unreachable URL is exit 2 with the connect error in words.
+//!
+//! The vendors are small axum servers on loopback, each a copy of a compliant webhook with one
+//! thing wrong; the checker is the real binary.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::process::{Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Command;
+
+/// What a test vendor gets wrong; the default is nothing.
+#[derive(Clone, Default)]
+struct Flaw {
+    /// Waits this long before every valid answer.
+    delay: Duration,
+    /// Never answers every n-th valid JSON question.
+    hang_every: Option<usize>,
+    /// Echoes another conversationId.
+    wrong_id: bool,
+    /// Leaves data.answer out.
+    no_answer: bool,
+    /// Answers a malformed body with 500.
+    fails_on_malformed: bool,
+    /// Requires `Authorization: Bearer` this secret (401 without it).
+    secret: Option<String>,
+    /// Streams events without a final isEnd.
+    stream_without_end: bool,
+    /// Streams an event whose data is not JSON.
+    stream_bad_json: bool,
+}
+
+struct Vendor {
+    flaw: Flaw,
+    questions: AtomicUsize,
+}
+
+/// The vendor's answer to one request, as a compliant webhook gives it except for its flaw.
+async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
+    let flaw = &vendor.flaw;
+    if let Some(secret) = &flaw.secret {
+        let expected = format!("Bearer {secret}");
+        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+            return (StatusCode::UNAUTHORIZED, "{}").into_response();
+        }
+    }
+    let Some(request) = valid(body) else {
+        let status = match flaw.fails_on_malformed {
+            true => StatusCode::INTERNAL_SERVER_ERROR,
+            false => StatusCode::BAD_REQUEST,
+        };
+        let refusal =
+            json!({"code": status.as_u16().to_string(), "msg": "bad request", "success": false});
+        return (status, axum::Json(refusal)).into_response();
+    };
+    let stream = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    tokio::time::sleep(flaw.delay).await;
+    if stream {
+        return event_stream(flaw);
+    }
+    let n = vendor.questions.fetch_add(1, Ordering::Relaxed) + 1;
+    if flaw.hang_every.is_some_and(|every| n % every == 0) {
+        std::future::pending::<()>().await;
+    }
+    let id = match flaw.wrong_id {
+        true => "not-the-conversation-id".to_string(),
+        false => request["dh-conversation-id"].as_str().unwrap().to_string(),
+    };
+    let mut data = json!({"conversationId": id, "answer": {"answer": "hello"}});
+    if flaw.no_answer {
+        data.as_object_mut().unwrap().remove("answer");
+    }
+    axum::Json(json!({"code": "200", "msg": "ok", "success": true, "data": data})).into_response()
+}
+
+/// The request body, when it is a valid dh-question.
+fn valid(body: &[u8]) -> Option<Value> {
+    let request: Value = serde_json::from_slice(body).ok()?;
+    let fields = ["sid", "dh-code", "dh-question", "dh-conversation-id"];
+    let strings = fields
+        .iter()
+        .all(|f| request[f].as_str().is_some_and(|s| !s.is_empty()));
+    let context = request.get("dh-context").is_none_or(Value::is_string);
+    (strings && context).then_some(request)
+}
+
+fn event_stream(flaw: &Flaw) -> Response {
+    let last = match (flaw.stream_without_end, flaw.stream_bad_json) {
+        (_, true) => "data: {\"answer\": \"lo\", \n\n",
+        (true, _) => "data: {\"answer\":\"lo\",\"isEnd\":false}\n\n",
+        _ => "data: {\"answer\":\"lo\",\"isEnd\":true}\n\n",
+    };
+    let body = format!("data: {{\"answer\":\"hel\",\"isEnd\":false}}\n\n{last}");
+    ([("content-type", "text/event-stream")], body).into_response()
+}
+
+/// Serves a vendor with `flaw` on a free loopback port; its URL.
+async fn vendor(flaw: Flaw) -> String {
+    let state = Arc::new(Vendor {
+        flaw,
+        questions: AtomicUsize::new(0),
+    });
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move { answer(&state, &headers, &body).await }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn webhook(args: &[&str]) -> Output {
+    let dir = std::env::temp_dir().join(format!(
+        "agentproof-webhook-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let output = Command::new(env!("CARGO_BIN_EXE_agentproof"))
+        .arg("webhook")
+        .args(args)
+        .arg("--report-dir")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output();
+    tokio::time::timeout(Duration::from_secs(120), output)
+        .await
+        .expect("the check ends within two minutes")
+        .expect("the binary runs")
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\n{}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Checks `flaw`'s vendor with `extra` arguments: exit 1, exactly `rule` broken.
+async fn breaks_only(flaw: Flaw, rule: &str, extra: &[&str]) {
+    let url = vendor(flaw).await;
+    let mut args = vec!["--url", url.as_str()];
+    args.extend(extra);
+    let output = webhook(&args).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stdout.starts_with("FAIL: 1 of 8 rules broken\n"),
+        "{}",
+        describe(&output)
+    );
+    let failed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  FAIL  "))
+        .collect();
+    assert_eq!(failed.len(), 1, "{stdout}");
+    assert!(
+        failed[0].starts_with(&format!("{rule}: ")),
+        "{rule} broke: {stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_webhook_passes_every_rule() {
+    let output = webhook(&["--requests", "20"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("PASS\n"), "{stdout}");
+    for rule in [
+        "envelope",
+        "answer",
+        "conversation-id",
+        "sse",
+        "malformed",
+        "auth",
+        "latency",
+        "timeout",
+    ] {
+        assert!(
+            stdout.contains(&format!("  ok    {rule}: ")),
+            "{rule} passed, not skipped: {stdout}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_vendor_breaks_only_latency() {
+    let flaw = Flaw {
+        delay: Duration::from_millis(2100),
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "latency", &["--requests", "12", "--concurrency", "8"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_hanging_past_the_timeout_breaks_only_timeout() {
+    let flaw = Flaw {
+        hang_every: Some(25),
+        ..Flaw::default()
+    };
+    let args = [
+        "--requests",
+        "50",
+        "--timeout-ms",
+        "500",
+        "--concurrency",
+        "8",
+    ];
+    breaks_only(flaw, "timeout", &args).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_echoing_another_conversation_id_breaks_only_conversation_id() {
+    let flaw = Flaw {
+        wrong_id: true,
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "conversation-id", &["--requests", "9"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_without_answer_breaks_only_answer() {
+    let flaw = Flaw {
+        no_answer: true,
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "answer", &["--requests", "9"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_failing_with_500_on_malformed_bodies_breaks_only_malformed() {
+    let flaw = Flaw {
+        fails_on_malformed: true,
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "malformed", &["--requests", "9"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_accepting_requests_without_its_credentials_breaks_only_auth() {
+    let args = [
+        "--requests",
+        "9",
+        "--header",
+        "Authorization:Bearer s3cret-token",
+    ];
+    breaks_only(Flaw::default(), "auth", &args).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_checking_its_credentials_passes_auth() {
+    let flaw = Flaw {
+        secret: Some("s3cret-token".into()),
+        ..Flaw::default()
+    };
+    let url = vendor(flaw).await;
+    let args = [
+        "--url",
+        &url,
+        "--requests",
+        "9",
+        "--header",
+        "Authorization:Bearer s3cret-token",
+    ];
+    let output = webhook(&args).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(
+        !describe(&output).contains("s3cret-token"),
+        "the credential is never printed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_event_stream_breaks_only_sse() {
+    for flaw in [
+        Flaw {
+            stream_without_end: true,
+            ..Flaw::default()
+        },
+        Flaw {
+            stream_bad_json: true,
+            ..Flaw::default()
+        },
+    ] {
+        breaks_only(flaw, "sse", &["--requests", "9"]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_url_and_bad_usage_exit_2_saying_why() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--url", &url], "cannot reach the webhook"),
+        (&["--url", "ftp://x/hook"], "http:// or https://"),
+        (&["--header", "Authorization Bearer x"], "NAME:VALUE"),
+    ];
+    for (args, needle) in cases {
+        let output = webhook(args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            describe(&output)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let output = webhook(&["--url", &url]).await;
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("Connection refused"),
+        "the connect error in words"
+    );
+}
