@@ -630,6 +630,15 @@ fn cases() -> Vec<Case> {
             "/isEnd",
         ),
         case("duix/webhook.sse-event", 0, Remove("/answer"), "/answer"),
+        case(
+            "duix/webhook.error",
+            0,
+            Set("/success", json!(true)),
+            "/success",
+        ),
+        case("duix/webhook.error", 0, Set("/code", json!(400)), "/code"),
+        case("duix/webhook.error", 0, Set("/field", json!(7)), "/field"),
+        case("duix/webhook.error", 4, Set("/msg", json!(null)), "/msg"),
         // DUIX session WebSocket.
         case("duix/ws/start", 1, Set("/type", json!("begin")), "/type"),
         case("duix/ws/start", 1, Set("/extra", json!(true)), "/extra"),

@@ -122,6 +122,56 @@ fn every_seed_example_validates_against_its_schema() {
     }
 }
 
+/// The bodies the reference vendor webhook (mocks/src/duix/vendor.rs, `Refusal`) answers with,
+/// built as it builds them: `{"code": <status>, "msg", "success": false, "field": <name or null>}`.
+fn reference_webhook_refusal(status: u16, msg: &str, field: Option<&str>) -> Value {
+    serde_json::json!({"code": status.to_string(), "msg": msg, "success": false, "field": field})
+}
+
+#[test]
+fn the_reference_webhook_refusals_validate_as_webhook_errors() {
+    let refusals = [
+        reference_webhook_refusal(
+            400,
+            "missing required field `dh-question`",
+            Some("dh-question"),
+        ),
+        reference_webhook_refusal(
+            400,
+            "field `dh-context` must be a string (stringified JSON)",
+            Some("dh-context"),
+        ),
+        reference_webhook_refusal(
+            400,
+            "body is not JSON: EOF while parsing a value at line 1 column 0",
+            None,
+        ),
+        reference_webhook_refusal(401, "Authorization: Bearer <secret> is required", None),
+        reference_webhook_refusal(403, "the bearer secret is wrong", None),
+        // The seed's 500 is "服务异常"; a body with only the required members.
+        serde_json::json!({"code": "500", "success": false}),
+        // Members the seed does not name are allowed.
+        serde_json::json!({"code": "500", "msg": "服务异常", "success": false, "data": null, "traceId": "t-1"}),
+    ];
+    for refusal in &refusals {
+        if let Err(error) = schemas::registry().validate("duix/webhook.error", refusal) {
+            panic!("{refusal}: {error}");
+        }
+    }
+    // The schema's own examples are such refusals, one per status the seed lists besides 200.
+    let examples = schemas::registry().examples("duix/webhook.error");
+    for status in ["400", "401", "403", "500"] {
+        assert!(
+            examples.iter().any(|e| e["code"] == status),
+            "no {status} example"
+        );
+    }
+    let not_a_refusal = serde_json::json!({"code": "200", "success": true});
+    assert!(schemas::registry()
+        .validate("duix/webhook.error", &not_a_refusal)
+        .is_err());
+}
+
 #[test]
 fn the_masked_seed_user_ids_would_break_the_user_id_pattern() {
     let masked = verbatim(r#"{"user_id": "usertid****", "channel_id":"channelid****"}"#);

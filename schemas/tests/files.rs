@@ -65,6 +65,7 @@ const EXPECTED: &[&str] = &[
     "duix/webhook.request",
     "duix/webhook.response",
     "duix/webhook.sse-event",
+    "duix/webhook.error",
     "duix/ws/start",
     "duix/ws/question",
     "duix/ws/stop",

@@ -6,7 +6,7 @@ use std::{
 };
 
 use schemas::openapi::{openapi, DOCUMENTS};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const SETUP_HINT: &str = "run .ci/setup-python (or: python3 -m venv .venv && .venv/bin/pip install openapi-spec-validator)";
 
@@ -117,13 +117,135 @@ fn the_duix_document_serves_both_prefixes_and_the_token_header() {
 fn the_webhook_document_answers_json_or_an_event_stream() {
     let document = openapi("duix-webhook").unwrap();
     let operation = &document["paths"][schemas::openapi::WEBHOOK_PATH]["post"];
-    let content = &operation["responses"]["200"]["content"];
+    let content = operation["responses"]["200"]["content"]
+        .as_object()
+        .unwrap();
+    let media_types: Vec<&str> = content.keys().map(String::as_str).collect();
+    assert_eq!(media_types, ["application/json", "text/event-stream"]);
     assert_eq!(
         content["application/json"]["schema"]["$ref"],
         "#/components/schemas/duix.webhook.response"
     );
-    assert!(content["text/event-stream"].is_object());
+    let stream = &content["text/event-stream"];
+    assert_eq!(stream["schema"]["type"], "string");
+    assert_eq!(
+        stream["x-event-data-schema"]["$ref"],
+        "#/components/schemas/duix.webhook.sse-event"
+    );
     assert!(document["components"]["schemas"]["duix.webhook.sse-event"].is_object());
+}
+
+/// Seed 003's table of the webhook's valid statuses.
+const WEBHOOK_STATUSES: &[&str] = &["200", "400", "401", "403", "500"];
+
+#[test]
+fn the_webhook_document_lists_exactly_the_seed_statuses_each_with_a_body() {
+    let document = openapi("duix-webhook").unwrap();
+    let responses = document["paths"][schemas::openapi::WEBHOOK_PATH]["post"]["responses"]
+        .as_object()
+        .unwrap();
+    let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
+    assert_eq!(statuses, WEBHOOK_STATUSES);
+    for (status, response) in responses {
+        assert!(
+            response["description"]
+                .as_str()
+                .is_some_and(|d| d.len() > 20),
+            "{status}: description"
+        );
+        let content = response["content"].as_object().unwrap();
+        assert!(!content.is_empty(), "{status}: no content");
+        for (media_type, body) in content {
+            assert!(body["schema"].is_object(), "{status} {media_type}: schema");
+        }
+        if status == "200" {
+            continue;
+        }
+        let body = &content["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"], "#/components/schemas/duix.webhook.error",
+            "{status}"
+        );
+        // The example shown is one of the schema's and carries the status as its code.
+        assert_eq!(body["example"]["code"], status.as_str());
+        schemas::registry()
+            .validate("duix/webhook.error", &body["example"])
+            .unwrap();
+    }
+}
+
+#[test]
+fn every_webhook_response_schema_resolves_to_an_embedded_component() {
+    let document = openapi("duix-webhook").unwrap();
+    let responses = &document["paths"][schemas::openapi::WEBHOOK_PATH]["post"]["responses"];
+    let mut references = Vec::new();
+    collect_references(responses, &mut references);
+    references.sort();
+    references.dedup();
+    assert_eq!(
+        references,
+        [
+            "#/components/schemas/duix.webhook.error",
+            "#/components/schemas/duix.webhook.response",
+            "#/components/schemas/duix.webhook.sse-event",
+        ]
+    );
+    collect_references(&document, &mut references);
+    for reference in references {
+        let component = document
+            .pointer(reference.strip_prefix('#').unwrap())
+            .unwrap_or_else(|| panic!("dangling $ref {reference}"));
+        assert!(component.is_object(), "{reference}");
+    }
+    // Each component is the registry's file, without $id.
+    let error = &document["components"]["schemas"]["duix.webhook.error"];
+    let file = schemas::registry().get("duix/webhook.error").unwrap();
+    assert_eq!(error["examples"], file.document()["examples"]);
+    assert!(error.get("$id").is_none());
+}
+
+#[test]
+fn the_webhook_bearer_is_optional_and_a_401_names_its_scheme() {
+    let document = openapi("duix-webhook").unwrap();
+    let operation = &document["paths"][schemas::openapi::WEBHOOK_PATH]["post"];
+    assert_eq!(operation["security"], json!([{}, { "bearer": [] }]));
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"],
+        json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": document["components"]["securitySchemes"]["bearer"]["description"],
+        })
+    );
+    assert!(
+        document.get("security").is_none(),
+        "no document-wide requirement"
+    );
+    let header = &operation["responses"]["401"]["headers"]["WWW-Authenticate"];
+    assert_eq!(header["schema"]["type"], "string");
+    assert!(header["example"].as_str().unwrap().starts_with("Bearer"));
+    for status in ["200", "400", "403", "500"] {
+        assert!(
+            operation["responses"][status].get("headers").is_none(),
+            "{status}"
+        );
+    }
+}
+
+fn collect_references(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                match (key.as_str(), member) {
+                    ("$ref", Value::String(reference)) => into.push(reference.clone()),
+                    ("examples" | "example", _) => {}
+                    _ => collect_references(member, into),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_references(item, into)),
+        _ => {}
+    }
 }
 
 #[test]
