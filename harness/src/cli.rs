@@ -302,6 +302,13 @@ pub struct LoadArgs {
         hide_env_values = true
     )]
     pub webhook_bearer: Option<String>,
+    /// The DUIX digital human's code: the session's conversationId in duix-session-churn, the
+    /// dh-code of duix-webhook questions (the embedded DUIX routes any code).
+    #[arg(long, value_name = "CODE", default_value = "187265485019156480")]
+    pub dh_code: String,
+    /// The DUIX customer id the duix-webhook questions carry as sid.
+    #[arg(long, value_name = "ID", default_value = "100003")]
+    pub sid: String,
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }

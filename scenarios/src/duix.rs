@@ -20,8 +20,6 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio_tungstenite::tungstenite::Message;
 
-/// The dialogue (dh-code) sessions run; the embedded DUIX sends every code to its default webhook.
-pub const DH_CODE: &str = "187265485019156480";
 /// Questions per session.
 const QUESTIONS_PER_SESSION: usize = 3;
 /// Turns of a webhook conversation before it starts afresh.
@@ -144,7 +142,8 @@ async fn connect(user: &mut GooseUser, plan: &Plan, url: &str) -> Result<Socket,
 /// start, the questions, stop.
 async fn converse(user: &mut GooseUser, plan: &Plan, socket: &mut Socket) -> TransactionResult {
     let conversation = unique_id(rng(user, plan), "conv");
-    let start = json!({"type": "start", "conversationId": DH_CODE, "userId": conversation});
+    let dh_code = &plan.credentials.duix_dialogue.dh_code;
+    let start = json!({"type": "start", "conversationId": dh_code, "userId": conversation});
     exchange(
         user,
         plan,
@@ -332,8 +331,8 @@ async fn webhook_turn(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
     let id = talk.id.clone();
     let built = request::webhook_question(
         &request::Question {
-            sid: "100003",
-            dh_code: DH_CODE,
+            sid: &plan.credentials.duix_dialogue.sid,
+            dh_code: &plan.credentials.duix_dialogue.dh_code,
             question: &question,
             conversation_id: &id,
             context: &context,

@@ -28,7 +28,7 @@ mod plan;
 mod schedule;
 mod sink;
 
-pub use plan::{Credentials, Pair, Plan, Targets};
+pub use plan::{Credentials, Dialogue, Pair, Plan, Targets};
 pub use schedule::Schedule;
 pub use sink::{Outcome, Sample, Sink};
 

@@ -59,6 +59,27 @@ pub struct Credentials {
     pub duix_app: Pair,
     /// `Authorization: Bearer` the vendor webhook expects, if any.
     pub webhook_bearer: Option<String>,
+    /// The DUIX customer id (`sid`) and digital human (`dh-code`) the DUIX scenarios use.
+    pub duix_dialogue: Dialogue,
+}
+
+/// Which DUIX dialogue a session or webhook question belongs to.
+#[derive(Clone, Debug)]
+pub struct Dialogue {
+    /// The customer id the platform sends as `sid`.
+    pub sid: String,
+    /// The digital human's code: a session's `conversationId`, the webhook's `dh-code`.
+    pub dh_code: String,
+}
+
+impl Default for Dialogue {
+    /// The seed's example customer and digital human (the embedded DUIX routes any code).
+    fn default() -> Self {
+        Dialogue {
+            sid: "100003".into(),
+            dh_code: "187265485019156480".into(),
+        }
+    }
 }
 
 /// Everything a scenario's users share.

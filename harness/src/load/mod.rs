@@ -37,6 +37,7 @@ pub struct Setup {
     pub targets: Vec<(String, String)>,
     pub credentials: Credentials,
     pub webhook_bearer: Option<String>,
+    pub dialogue: scenarios::Dialogue,
     pub slo: LoadSlo,
     pub seed: u64,
     pub users: u64,
@@ -108,6 +109,10 @@ impl Setup {
             targets,
             credentials: crate::check::credentials(&args.credentials)?,
             webhook_bearer: args.webhook_bearer.clone(),
+            dialogue: scenarios::Dialogue {
+                sid: args.sid.clone(),
+                dh_code: args.dh_code.clone(),
+            },
             slo,
             seed: args.seed.unwrap_or_else(random_seed),
             users: args.users,
@@ -302,6 +307,7 @@ async fn run_with_targets(
             aui_user: pair(&credentials.aui_user),
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
+            duix_dialogue: setup.dialogue.clone(),
         },
         sink: recorder.clone(),
         schedule: setup
