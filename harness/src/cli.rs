@@ -352,6 +352,7 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
 ///   envelope         HTTP 200 and the seed's envelope, success agreeing with code
 ///   answer           data.answer present: a JSON string or the object, with its answer text
 ///   conversation-id  data.conversationId is the request's dh-conversation-id, every turn
+///   continuity       later turns keep the conversationId of the conversation's first turn
 ///   sse              asked for text/event-stream: well-formed events, a final isEnd
 ///   malformed        each malformed request gets 400, never 5xx
 ///   auth             with --header credentials, a request without them gets 401 or 403
@@ -361,7 +362,7 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
 /// Without --url it starts the reference webhook (agentproof serve-webhook) in-process, with a
 /// bearer secret, and checks it: it passes every rule.
 ///
-/// The first line is the verdict (PASS, or FAIL: 2 of 8 rules broken), then a line per rule
+/// The first line is the verdict (PASS, or FAIL: 2 of 9 rules broken), then a line per rule
 /// with what was seen, then the reports (report.json, junit.xml, report.md, report.html).
 /// Exit codes: 0 pass, 1 a rule broken, 2 bad usage or an unreachable URL.
 ///
@@ -377,8 +378,9 @@ pub struct WebhookCheckArgs {
     /// webhook is started and checked.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-    /// Questions to ask (in conversations of three turns), besides the probes.
-    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    /// Questions to ask (in conversations of three turns), besides the probes. For load, use
+    /// agentproof load --scenario duix-webhook.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub requests: u64,
     /// Conversations in flight at once.
     #[arg(long, value_name = "C", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
@@ -387,7 +389,8 @@ pub struct WebhookCheckArgs {
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
     /// A header sent with every request, NAME:VALUE (e.g. 'Authorization:Bearer s3cret');
-    /// repeatable. The auth rule sends one request without them.
+    /// repeatable. The auth rule sends one request without the credential ones (Authorization,
+    /// Cookie, names with key, token, secret or auth).
     #[arg(long, value_name = "NAME:VALUE")]
     pub header: Vec<String>,
     /// Questions to ask, one per line (\n in a line for a newline), instead of the built-in set.

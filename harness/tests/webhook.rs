@@ -34,6 +34,12 @@ struct Flaw {
     stream_without_end: bool,
     /// Streams an event whose data is not JSON.
     stream_bad_json: bool,
+    /// Echoes the right conversationId in the first turn only.
+    wrong_id_later: bool,
+    /// Answers a request for the stream alone with 500.
+    stream_fails: bool,
+    /// Keeps the stream open after its isEnd event.
+    stream_stays_open: bool,
 }
 
 struct Vendor {
@@ -64,6 +70,9 @@ async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     tokio::time::sleep(flaw.delay).await;
+    if stream && flaw.stream_fails {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "{}").into_response();
+    }
     if stream {
         return event_stream(flaw);
     }
@@ -71,7 +80,8 @@ async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
     if flaw.hang_every.is_some_and(|every| n % every == 0) {
         std::future::pending::<()>().await;
     }
-    let id = match flaw.wrong_id {
+    let later_turn = request["dh-context"].as_str().is_some_and(|c| c != "{}");
+    let id = match flaw.wrong_id || (flaw.wrong_id_later && later_turn) {
         true => "not-the-conversation-id".to_string(),
         false => request["dh-conversation-id"].as_str().unwrap().to_string(),
     };
@@ -100,6 +110,14 @@ fn event_stream(flaw: &Flaw) -> Response {
         _ => "data: {\"answer\":\"lo\",\"isEnd\":true}\n\n",
     };
     let body = format!("data: {{\"answer\":\"hel\",\"isEnd\":false}}\n\n{last}");
+    if flaw.stream_stays_open {
+        // The events, then a body that never ends: the platform stops reading at isEnd.
+        let events = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(body))]);
+        let forever = futures_util::stream::pending();
+        let stream = futures_util::StreamExt::chain(events, forever);
+        let body = axum::body::Body::from_stream(stream);
+        return ([("content-type", "text/event-stream")], body).into_response();
+    }
     ([("content-type", "text/event-stream")], body).into_response()
 }
 
@@ -159,7 +177,7 @@ async fn breaks_only(flaw: Flaw, rule: &str, extra: &[&str]) {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(
-        stdout.starts_with("FAIL: 1 of 8 rules broken\n"),
+        stdout.starts_with("FAIL: 1 of 9 rules broken\n"),
         "{}",
         describe(&output)
     );
@@ -184,6 +202,7 @@ async fn the_reference_webhook_passes_every_rule() {
         "envelope",
         "answer",
         "conversation-id",
+        "continuity",
         "sse",
         "malformed",
         "auth",
@@ -301,15 +320,76 @@ async fn a_broken_event_stream_breaks_only_sse() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_request_answered_500_breaks_only_sse() {
+    let flaw = Flaw {
+        stream_fails: true,
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "sse", &["--requests", "9"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_kept_open_after_is_end_passes_as_the_platform_reads_it() {
+    let flaw = Flaw {
+        stream_stays_open: true,
+        ..Flaw::default()
+    };
+    let url = vendor(flaw).await;
+    let output = webhook(&["--url", &url, "--requests", "9", "--timeout-ms", "3000"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_changing_the_id_in_later_turns_breaks_conversation_id_and_continuity() {
+    let flaw = Flaw {
+        wrong_id_later: true,
+        ..Flaw::default()
+    };
+    let url = vendor(flaw).await;
+    let output = webhook(&["--url", &url, "--requests", "9"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stdout.starts_with("FAIL: 2 of 9 rules broken\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  FAIL  conversation-id: sent "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  FAIL  continuity: turn 2 of "),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_typed_without_its_colon_is_refused_without_echoing_its_value() {
+    for typo in [
+        "Authorization Bearer s3cret-token",
+        "Authorization=Bearer s3cret-token",
+    ] {
+        let output = webhook(&["--header", typo]).await;
+        assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+        assert!(
+            !describe(&output).contains("s3cret"),
+            "{}",
+            describe(&output)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_url_and_bad_usage_exit_2_saying_why() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let url = format!("http://127.0.0.1:{port}/hook");
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["--url", &url], "cannot reach the webhook"),
         (&["--url", "ftp://x/hook"], "http:// or https://"),
         (&["--header", "Authorization Bearer x"], "NAME:VALUE"),
+        (&["--rate", "0"], "must be above 0"),
     ];
     for (args, needle) in cases {
         let output = webhook(args).await;

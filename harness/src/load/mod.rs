@@ -270,7 +270,13 @@ async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Opt
 /// A TCP connection to the target's host and port, within 5 s; the error in words otherwise.
 async fn probe(platform: &str, url: &str) -> Result<()> {
     let parsed = reqwest::Url::parse(url).with_context(|| format!("--target {platform}={url}"))?;
-    let host = parsed.host_str().unwrap_or_default().to_string();
+    // An IPv6 literal comes bracketed in a URL, not in a socket address.
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = parsed.port_or_known_default().unwrap_or(80);
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(Duration::from_secs(5), connect).await {

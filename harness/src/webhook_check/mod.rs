@@ -58,6 +58,19 @@ impl Setup {
                 .collect(),
         };
         let requests = usize::try_from(args.requests).unwrap_or(usize::MAX);
+        if let Some(rate) = args.rate {
+            if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
+                bail!("--rate {rate}: questions per second must be above 0 and at most 100000");
+            }
+        }
+        std::fs::create_dir_all(&args.report_dir)
+            .with_context(|| format!("cannot create --report-dir {}", args.report_dir.display()))?;
+        if let Some(junit) = &args.junit {
+            let parent = junit.parent().filter(|p| !p.as_os_str().is_empty());
+            if parent.is_some_and(|p| !p.is_dir()) {
+                bail!("--junit {}: its folder does not exist", junit.display());
+            }
+        }
         Ok(Setup {
             url,
             requests,
@@ -80,7 +93,7 @@ impl Setup {
 fn parse_header(text: &str) -> Result<(String, String)> {
     let (name, value) = text.split_once(':').ok_or_else(|| {
         anyhow!(
-            "--header {:?}: expected NAME:VALUE, e.g. 'Authorization:Bearer s3cret'",
+            "--header {:?}: expected NAME:VALUE, e.g. 'Authorization:Bearer <token>'",
             name_only(text)
         )
     })?;
@@ -92,9 +105,27 @@ fn parse_header(text: &str) -> Result<(String, String)> {
     Ok((name, value.trim().to_string()))
 }
 
-/// The part of a `--header` before any `:`, so an error never echoes a secret value.
+/// What of a malformed `--header` may be shown: its first word, when it looks like a header
+/// name, else nothing (without a colon the value is not told apart, and it may be a secret).
 fn name_only(text: &str) -> &str {
-    text.split(':').next().unwrap_or_default()
+    let word = text.split([':', ' ', '=', '\t']).next().unwrap_or_default();
+    match !word.is_empty()
+        && word.len() < text.len()
+        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        true => word,
+        false => "…",
+    }
+}
+
+/// Header names whose values are credentials: the auth rule withholds these.
+fn is_credential(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "authorization"
+        || name == "cookie"
+        || ["key", "token", "secret", "auth"]
+            .iter()
+            .any(|w| name.contains(w))
 }
 
 /// One question per non-empty line of `file` (`\n` inside a line stands for a newline).
@@ -166,7 +197,13 @@ fn checked_url(url: &str) -> Result<String> {
 /// A TCP connection to the webhook's host within 5 s, or the connect error in words (exit 2).
 async fn probe(url: &str) -> Result<()> {
     let parsed = reqwest::Url::parse(url)?;
-    let host = parsed.host_str().unwrap_or_default().to_string();
+    // An IPv6 literal comes bracketed in a URL, not in a socket address.
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = parsed.port_or_known_default().unwrap_or(80);
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(Duration::from_secs(5), connect).await {
@@ -204,11 +241,16 @@ async fn check(setup: Arc<Setup>) -> Result<u8> {
         let answer = traffic::send(&client, &setup, request, &setup.headers).await;
         probes.push((probe, answer));
     }
-    let withheld = match setup.headers.is_empty() {
+    let (credentials, others): (Vec<_>, Vec<_>) = setup
+        .headers
+        .iter()
+        .cloned()
+        .partition(|(n, _)| is_credential(n));
+    let withheld = match credentials.is_empty() {
         true => None,
         false => {
             let request = raw_request(&setup, Vec::new());
-            Some(traffic::send(&client, &setup, request, &[]).await)
+            Some(traffic::send(&client, &setup, request, &others).await)
         }
     };
     if nothing_answered(&questions) {
@@ -227,7 +269,7 @@ async fn check(setup: Arc<Setup>) -> Result<u8> {
             record(&mut latency, route, &e.answer, setup.timeout);
         }
     }
-    let header_names: Vec<String> = setup.headers.iter().map(|(n, _)| n.clone()).collect();
+    let header_names: Vec<String> = credentials.iter().map(|(n, _)| n.clone()).collect();
     let everything: Vec<&Result<Answer, Missing>> = questions
         .iter()
         .chain(&streams)
@@ -239,6 +281,7 @@ async fn check(setup: Arc<Setup>) -> Result<u8> {
         rules::envelope(&questions),
         rules::answer(&questions),
         rules::conversation_id(&questions),
+        rules::continuity(&questions),
         rules::sse(&streams),
         rules::malformed(&probes),
         rules::auth(withheld.as_ref(), &header_names),
@@ -270,12 +313,13 @@ fn raw_request(setup: &Setup, body: Vec<u8>) -> protocol::request::HttpRequest {
     request
 }
 
-/// True when no question got any HTTP answer nor timed out: nothing listens there.
+/// True when no question could even connect: nothing listens there (a webhook that accepts
+/// connections and then fails is judged by the rules instead).
 fn nothing_answered(exchanges: &[Exchange]) -> bool {
     !exchanges.is_empty()
-        && exchanges
-            .iter()
-            .all(|e| matches!(&e.answer, Err(Missing::Failed(_))))
+        && exchanges.iter().all(
+            |e| matches!(&e.answer, Err(Missing::Failed(why)) if why.starts_with("cannot connect")),
+        )
 }
 
 /// An answer's time, a timed-out request at the timeout.
@@ -325,17 +369,30 @@ fn report(setup: &Setup, verdicts: &[Verdict], run: &Run) -> Result<u8> {
             .with_context(|| format!("cannot write --junit {}", junit.display()))?;
     }
     let broken = verdicts.iter().filter(|v| v.failed()).count();
-    match broken {
-        0 => println!("PASS"),
-        n => println!("FAIL: {n} of {} rules broken", verdicts.len()),
+    let skipped: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| matches!(v.outcome, rules::Outcome::Skip(_)))
+        .map(|v| v.rule)
+        .collect();
+    match (broken, skipped.len()) {
+        (0, 0) => println!("PASS"),
+        (0, n) => println!("PASS ({n} skipped: {})", skipped.join(", ")),
+        (n, _) => println!("FAIL: {n} of {} rules broken", verdicts.len()),
     }
     for verdict in verdicts {
         println!("{}", verdict.line());
     }
     println!(
-        "reports in {} (open {})",
+        "reports in {}: {}, {}, {}, {}{}",
         setup.report_dir.display(),
-        written.html.display()
+        written.html.display(),
+        written.json.display(),
+        written.junit.display(),
+        written.markdown.display(),
+        setup
+            .junit
+            .as_ref()
+            .map_or(String::new(), |j| format!(", {}", j.display()))
     );
     Ok(u8::from(broken > 0))
 }

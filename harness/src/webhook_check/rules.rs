@@ -1,12 +1,16 @@
 //! The rules a vendor's webhook is judged by, each its own named case, each judging only what
-//! is its own: a timed-out request is the `timeout` rule's alone, a missing `answer` the
-//! `answer` rule's alone, so a vendor learns exactly which rule it breaks.
+//! is its own (a missing `answer` is the `answer` rule's alone, a wrong id the
+//! `conversation-id` rule's), so a vendor learns exactly which rule it breaks. A request that
+//! got no answer at all (reset, cut off, too large) is a problem of the rule it was sent for;
+//! one that timed out is the `timeout` rule's finding and, never being under 2000 ms, counts
+//! against `latency` too.
 //!
 //! | rule | what it asks |
 //! | --- | --- |
 //! | `envelope` | a valid question gets HTTP 200 with the seed's envelope (`duix/webhook.response`, less the two fields below), `success` agreeing with `code` |
 //! | `answer` | `data.answer` present: a string holding a JSON object, or the object, with its `answer` text |
-//! | `conversation-id` | `data.conversationId` is the request's `dh-conversation-id`, in every turn of multi-turn conversations |
+//! | `conversation-id` | `data.conversationId` is the request's `dh-conversation-id`, in every turn |
+//! | `continuity` | in later turns of a conversation the answer names the same conversation as its first turn's |
 //! | `sse` | asked for `text/event-stream`: well-formed events (`duix/webhook.sse-event`), a final `isEnd`, an assembled answer |
 //! | `malformed` | each malformed request (a required field missing, wrong types, broken JSON, an empty question) gets 400, never 5xx |
 //! | `auth` | with `--header` credentials, the same request without them gets 401 or 403 |
@@ -86,6 +90,29 @@ fn answered(exchanges: &[Exchange]) -> impl Iterator<Item = (&Exchange, &Answer)
         .filter_map(|e| e.answer.as_ref().ok().map(|a| (e, a)))
 }
 
+/// Why the requests that got no answer at all got none (not the timeouts: those are the
+/// timeout rule's).
+fn unanswered<'a>(
+    exchanges: impl Iterator<Item = &'a Exchange> + 'a,
+) -> impl Iterator<Item = String> + 'a {
+    exchanges.filter_map(|e| match &e.answer {
+        Err(Missing::Failed(why)) => Some(format!("no answer ({})", cut(why, 80))),
+        _ => None,
+    })
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// The JSON answers with HTTP 200 (the others are the envelope rule's finding).
 fn json_answers(exchanges: &[Exchange]) -> Vec<(&Exchange, Value)> {
     answered(exchanges)
@@ -128,6 +155,10 @@ pub fn envelope(exchanges: &[Exchange]) -> Verdict {
         };
         problems.extend(problem);
     }
+    for why in unanswered(exchanges.iter().filter(|e| !e.stream)) {
+        total += 1;
+        problems.push(why);
+    }
     let outcome = match (total, most_common(problems.iter().cloned())) {
         (0, _) => Outcome::Skip("no answer came (see timeout)".into()),
         (_, (_, 0)) => pass(format!("{total} of {total} answers")),
@@ -158,8 +189,17 @@ fn envelope_problem(schema: &schemas::Schema, json: &Value) -> Option<String> {
     match (code, success) {
         (Some("200"), Some(true)) => None,
         (Some(code), Some(true)) => Some(format!("success true with code {code:?} (200 expected)")),
-        (Some("200"), Some(false)) => Some("success false with code \"200\"".into()),
-        _ => None,
+        (code, _) => {
+            let why = json["errorMsg"]
+                .as_str()
+                .or(json["msg"].as_str())
+                .unwrap_or_default();
+            Some(format!(
+                "success false to a valid question (code {:?}: {})",
+                code.unwrap_or_default(),
+                cut(why, 80)
+            ))
+        }
     }
 }
 
@@ -215,13 +255,17 @@ pub fn conversation_id(exchanges: &[Exchange]) -> Verdict {
         None => pass(format!(
             "{total} of {total} answers, {later_turns} of them in later turns of a conversation"
         )),
-        Some((first, _)) => {
+        Some(_) => {
             let (got, _) = most_common(wrong.iter().map(|(_, g)| g.clone()));
+            let sent = wrong
+                .iter()
+                .find(|(_, g)| *g == got)
+                .map_or("", |(e, _)| &e.conversation_id[..8]);
             fail(
                 "the dh-conversation-id sent, in every turn",
                 format!(
-                    "sent {}…, got {got} in {} of {total} answers",
-                    &first.conversation_id[..8],
+                    "sent {sent}…, got {} in {} of {total} answers",
+                    cut(&got, 80),
                     wrong.len()
                 ),
             )
@@ -230,41 +274,112 @@ pub fn conversation_id(exchanges: &[Exchange]) -> Verdict {
     Verdict::new("conversation-id", title, outcome)
 }
 
-/// The JSON of each `data:` line of an event stream.
-pub fn sse_events(body: &[u8]) -> Result<Vec<Value>, String> {
-    String::from_utf8_lossy(body)
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .map(|data| {
-            serde_json::from_str(data.trim()).map_err(|_| "an event whose data is not JSON".into())
+/// Later turns name the same conversation as the first turn's answer did.
+pub fn continuity(exchanges: &[Exchange]) -> Verdict {
+    let title = "later turns of a conversation keep the conversationId of its first turn";
+    let answers = json_answers(exchanges);
+    let first: BTreeMap<&str, &Value> = answers
+        .iter()
+        .filter(|(e, _)| e.turn == 0)
+        .map(|(e, json)| (e.conversation_id.as_str(), &json["data"]["conversationId"]))
+        .collect();
+    let later: Vec<(&Exchange, &Value)> = answers
+        .iter()
+        .filter(|(e, _)| e.turn > 0)
+        .filter_map(|(e, json)| {
+            let opened = first.get(e.conversation_id.as_str())?;
+            Some((*e, *opened)).filter(|_| json["data"]["conversationId"] != **opened)
         })
-        .collect()
+        .collect();
+    let judged = answers
+        .iter()
+        .filter(|(e, _)| e.turn > 0 && first.contains_key(e.conversation_id.as_str()))
+        .count();
+    let outcome = match later.first() {
+        _ if judged == 0 => Outcome::Skip("no conversation got answers in two turns (use --requests 2 or more)".into()),
+        None => pass(format!("{judged} later-turn answers kept their conversation's id")),
+        Some((e, opened)) => fail(
+            "the conversation's id in every later turn",
+            format!(
+                "turn {} of {}… answered {}, its first turn {} ({} of {judged} later-turn answers changed it)",
+                e.turn + 1,
+                &e.conversation_id[..8],
+                cut(&answers.iter().find(|(x, _)| x.conversation_id == e.conversation_id && x.turn == e.turn).map_or(String::new(), |(_, j)| j["data"]["conversationId"].to_string()), 80),
+                cut(&opened.to_string(), 80),
+                later.len()
+            ),
+        ),
+    };
+    Verdict::new("continuity", title, outcome)
+}
+
+/// The JSON of each event of a stream: its `data:` lines joined, events apart at blank lines
+/// (CRLF, LF or CR line ends), as the SSE format says.
+pub fn sse_events(body: &[u8]) -> Result<Vec<Value>, String> {
+    let text = String::from_utf8_lossy(body)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
+    let mut events = Vec::new();
+    for block in text.split("\n\n") {
+        let data: Vec<&str> = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(|d| d.strip_prefix(' ').unwrap_or(d))
+            .collect();
+        if data.is_empty() {
+            continue;
+        }
+        let event = serde_json::from_str(&data.join("\n"))
+            .map_err(|_| "an event whose data is not JSON".to_string())?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Whether the events so far end with `isEnd` true (the last one complete).
+pub fn stream_ended(body: &[u8]) -> bool {
+    let complete = body.ends_with(b"\n\n") || body.ends_with(b"\r\n\r\n");
+    complete
+        && sse_events(body)
+            .ok()
+            .and_then(|events| events.last().map(|e| e["isEnd"] == Value::Bool(true)))
+            .unwrap_or(false)
 }
 
 pub fn sse(exchanges: &[Exchange]) -> Verdict {
     let title =
         "asked for text/event-stream: well-formed events, a final isEnd, an assembled answer";
-    let streams: Vec<&Answer> = answered(exchanges)
-        .filter(|(e, a)| e.stream && a.status == 200)
-        .map(|(_, a)| a)
+    let asked: Vec<&Exchange> = exchanges.iter().filter(|e| e.stream).collect();
+    let streams: Vec<&Answer> = asked
+        .iter()
+        .filter_map(|e| e.answer.as_ref().ok())
+        .filter(|a| a.status == 200 && a.is_sse)
         .collect();
-    if streams.is_empty() {
-        return Verdict::new(
-            "sse",
-            title,
-            Outcome::Skip("no stream was asked for, or none answered HTTP 200".into()),
-        );
-    }
-    if streams.iter().all(|a| !a.is_sse) {
-        let why = "the webhook answers JSON even when asked for a stream (the platform reads both)";
+    let mut problems: Vec<String> = asked
+        .iter()
+        .filter_map(|e| match &e.answer {
+            Ok(a) if a.status != 200 => Some(format!("HTTP {}", a.status)),
+            Ok(a) if !a.is_sse && !is_json_envelope(&a.body) => {
+                Some("an answer that is neither an event stream nor the JSON envelope".into())
+            }
+            Err(Missing::Failed(why)) => Some(format!("no answer ({})", cut(why, 80))),
+            _ => None,
+        })
+        .collect();
+    if streams.is_empty() && problems.is_empty() {
+        let why = match asked.is_empty() {
+            true => "no stream was asked for",
+            false => {
+                "the webhook answers JSON even when asked for a stream (the platform reads both)"
+            }
+        };
         return Verdict::new("sse", title, Outcome::Skip(why.into()));
     }
     let schema = schemas::registry()
         .get("duix/webhook.sse-event")
         .expect("the SSE event schema is embedded");
-    let mut problems = Vec::new();
     let (mut first, mut end) = (Duration::ZERO, Duration::ZERO);
-    for answer in streams.iter().filter(|a| a.is_sse) {
+    for answer in &streams {
         first = first.max(answer.first_event.unwrap_or(answer.elapsed));
         end = end.max(answer.elapsed);
         let problem = match sse_events(&answer.body) {
@@ -273,19 +388,28 @@ pub fn sse(exchanges: &[Exchange]) -> Verdict {
         };
         problems.extend(problem);
     }
-    let total = streams.iter().filter(|a| a.is_sse).count();
+    let total = asked
+        .iter()
+        .filter(|e| !matches!(e.answer, Err(Missing::TimedOut)))
+        .count();
     let outcome = match most_common(problems.iter().cloned()) {
         (_, 0) => pass(format!(
-            "{total} streams, first event within {} ms, the end within {} ms",
+            "{} streams, first event within {} ms, the end within {} ms",
+            streams.len(),
             first.as_millis(),
             end.as_millis()
         )),
         (worst, n) => fail(
             "data: events as duix/webhook.sse-event, the last with isEnd true",
-            format!("{worst} in {n} of {total} streams"),
+            format!("{worst} in {n} of {total} stream requests"),
         ),
     };
     Verdict::new("sse", title, outcome)
+}
+
+/// Whether `body` is the JSON answer envelope (a stream request may be answered in JSON).
+fn is_json_envelope(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body).is_ok_and(|json| json.get("data").is_some())
 }
 
 fn stream_problem(schema: &schemas::Schema, events: &[Value]) -> Option<String> {
@@ -306,14 +430,21 @@ fn stream_problem(schema: &schemas::Schema, events: &[Value]) -> Option<String> 
 /// The malformed-request probes: each must be answered 400.
 pub fn malformed(probes: &[(Probe, Result<Answer, Missing>)]) -> Verdict {
     let title = "each malformed request gets 400, never 5xx";
-    let judged: Vec<(&Probe, u16)> = probes
+    let judged: Vec<(&Probe, Result<u16, String>)> = probes
         .iter()
-        .filter_map(|(p, a)| a.as_ref().ok().map(|a| (p, a.status)))
+        .filter_map(|(p, a)| match a {
+            Ok(a) => Some((p, Ok(a.status))),
+            Err(Missing::Failed(why)) => Some((p, Err(cut(why, 80)))),
+            Err(Missing::TimedOut) => None,
+        })
         .collect();
     let wrong: Vec<String> = judged
         .iter()
-        .filter(|(_, status)| *status != 400)
-        .map(|(p, status)| format!("{}: HTTP {status}", p.name))
+        .filter_map(|(p, status)| match status {
+            Ok(400) => None,
+            Ok(status) => Some(format!("{}: HTTP {status}", p.name)),
+            Err(why) => Some(format!("{}: no answer ({why})", p.name)),
+        })
         .collect();
     let outcome = match wrong.len() {
         _ if judged.is_empty() => Outcome::Skip("no probe was answered (see timeout)".into()),
@@ -334,7 +465,7 @@ pub fn malformed(probes: &[(Probe, Result<Answer, Missing>)]) -> Verdict {
 pub fn auth(withheld: Option<&Result<Answer, Missing>>, headers: &[String]) -> Verdict {
     let title = "without the configured credentials a request gets 401 or 403";
     let outcome = match withheld {
-        None => Outcome::Skip("no --header given: no credentials to withhold".into()),
+        None => Outcome::Skip("no credential among the --header given (Authorization, *key*, *token*, *secret*, Cookie)".into()),
         Some(Err(_)) => {
             Outcome::Skip("the request without credentials got no answer (see timeout)".into())
         }
@@ -356,7 +487,11 @@ pub fn auth(withheld: Option<&Result<Answer, Missing>>, headers: &[String]) -> V
 /// 95 % under 2000 ms, counted exactly, over every request (a timed-out one is never under).
 pub fn latency(exchanges: &[Exchange], table: &reports::LatencyTable, route: &str) -> Verdict {
     let title = "95% of answers under 2000 ms";
-    let total = exchanges.len();
+    // Requests with no answer at all are other rules' findings; timeouts count, never under.
+    let total = exchanges
+        .iter()
+        .filter(|e| !matches!(e.answer, Err(Missing::Failed(_))))
+        .count();
     let under = answered(exchanges)
         .filter(|(_, a)| a.elapsed < LIMIT)
         .count();
@@ -369,7 +504,7 @@ pub fn latency(exchanges: &[Exchange], table: &reports::LatencyTable, route: &st
     });
     let seen = format!("{under} of {total} under 2000 ms{figures}");
     let outcome = match total {
-        0 => Outcome::Skip("no request was sent".into()),
+        0 => Outcome::Skip("no question was answered or timed out".into()),
         _ if under * 100 >= total * 95 => pass(seen),
         _ => fail("at least 95% under 2000 ms", seen),
     };
@@ -428,6 +563,21 @@ mod tests {
             None,
             "the answer rule's, not this one's"
         );
+    }
+
+    #[test]
+    fn events_join_their_data_lines_and_end_at_is_end() {
+        let body = b"data: {\"answer\":\r\ndata: \"hi\",\"isEnd\":true}\r\n\r\n";
+        let events = sse_events(body).unwrap();
+        assert_eq!(events[0]["answer"], "hi");
+        assert!(stream_ended(body));
+        assert!(
+            !stream_ended(b"data: {\"answer\":\"hi\",\"isEnd\":true}"),
+            "not complete yet"
+        );
+        assert!(!stream_ended(
+            b"data: {\"answer\":\"hi\",\"isEnd\":false}\n\n"
+        ));
     }
 
     #[test]

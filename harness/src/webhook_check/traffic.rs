@@ -11,8 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// The most of an answer that is read.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The most of an answer that is read: the DUIX platform refuses larger answers.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Previous turns the platform puts into dh-context at the most.
+const CONTEXT_TURNS: usize = 10;
 
 /// One request and what came back.
 #[derive(Debug, Clone)]
@@ -104,8 +107,18 @@ async fn conversation(
             schedule.wait_turn(0, || false).await;
         }
         let answer = send(client, setup, request, &setup.headers).await;
-        let text = answer.as_ref().ok().map(answer_text).unwrap_or_default();
-        history.push(json!({"question": question, "answer": text}));
+        // As the platform does: only answered turns, the last ten, go into dh-context.
+        if let Some(text) = answer
+            .as_ref()
+            .ok()
+            .filter(|a| a.status == 200)
+            .map(answer_text)
+        {
+            history.push(json!({"question": question, "answer": text}));
+            if history.len() > CONTEXT_TURNS {
+                history.remove(0);
+            }
+        }
         exchanges.push(Exchange {
             conversation_id: id.clone(),
             turn,
@@ -124,11 +137,19 @@ pub async fn send(
     headers: &[(String, String)],
 ) -> Result<Answer, Missing> {
     let mut call = client.post(request.url(&setup.url)).body(request.body);
-    for (name, value) in request.headers.iter().chain(headers) {
-        call = call.header(name.as_str(), value.as_str());
+    // The user's headers replace the platform's of the same name; every value stays out of
+    // Debug output (they may be credentials).
+    let own = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let platform = request.headers.iter().filter(|(n, _)| !own(n));
+    for (name, value) in platform.chain(headers) {
+        let Ok(mut value) = reqwest::header::HeaderValue::from_str(value) else {
+            continue;
+        };
+        value.set_sensitive(true);
+        call = call.header(name.as_str(), value);
     }
     let started = Instant::now();
-    let response = call.send().await.map_err(|e| missing(&e))?;
+    let mut response = call.send().await.map_err(|e| missing(&e))?;
     let status = response.status().as_u16();
     let is_sse = response
         .headers()
@@ -139,15 +160,23 @@ pub async fn send(
                 .to_ascii_lowercase()
                 .starts_with("text/event-stream")
         });
-    let mut response = response;
     let (mut body, mut first_event) = (Vec::new(), None);
     while let Some(chunk) = response.chunk().await.map_err(|e| missing(&e))? {
+        // Look for `data:` in the new bytes and the four before them, not the whole body again.
+        let from = body.len().saturating_sub(4);
         body.extend_from_slice(&chunk);
-        if first_event.is_none() && is_sse && body.windows(5).any(|w| w == b"data:") {
+        if body.len() > MAX_BODY {
+            return Err(Missing::Failed(format!(
+                "an answer over {} KiB, which the platform refuses",
+                MAX_BODY / 1024
+            )));
+        }
+        if is_sse && first_event.is_none() && body[from..].windows(5).any(|w| w == b"data:") {
             first_event = Some(started.elapsed());
         }
-        if body.len() > MAX_BODY {
-            return Err(Missing::Failed(format!("an answer over {MAX_BODY} bytes")));
+        // As the platform does, a stream is over at its isEnd event, closed or not.
+        if is_sse && chunk.windows(5).any(|w| w == b"isEnd") && super::rules::stream_ended(&body) {
+            break;
         }
     }
     Ok(Answer {
