@@ -24,6 +24,7 @@ pub enum Command {
     Check(CheckArgs),
     Load(LoadArgs),
     Webhook(WebhookCheckArgs),
+    Report(ReportArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
 }
@@ -293,6 +294,22 @@ pub struct LoadArgs {
     /// Print plain progress lines even on a terminal (the default when stderr is not one).
     #[arg(long)]
     pub no_progress: bool,
+    /// Run as worker I of N (I from 0) of a distributed run: this process takes its share of
+    /// --users and --rate (shares add up exactly) and writes report.json and latency.hlog (an
+    /// HdrHistogram interval log) for `agentproof report merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_worker, conflicts_with = "workers")]
+    pub worker: Option<(u32, u32)>,
+    /// Hold until this instant (RFC 3339, e.g. 2026-12-02T12:00:00Z) before loading, so every
+    /// worker starts together.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<time::OffsetDateTime>,
+    /// Run N worker processes of this binary on this machine, wait, merge their reports into
+    /// --report-dir (each worker's folder is --report-dir/worker-I).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
+    /// Check the arguments, print the plan and exit 0 without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
     /// `Authorization: Bearer` token the duix-webhook scenario sends to the vendor webhook
     /// (also AGENTPROOF_LOAD_WEBHOOK_BEARER).
     #[arg(
@@ -311,6 +328,23 @@ pub struct LoadArgs {
     pub sid: String,
     #[command(flatten)]
     pub credentials: CredentialArgs,
+}
+
+/// `I/N` of `--worker`: worker I (from 0) of N.
+pub fn parse_worker(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?}: expected I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    (i < n && n <= 256).then_some((i, n)).ok_or_else(bad)
+}
+
+/// An RFC 3339 instant of `--start-at`.
+pub fn parse_start_at(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time ({e}), e.g. 2026-12-02T12:00:00Z"))
 }
 
 /// Seconds of a duration such as `30s`, `5m`, `1h`, `1m30s` or `90`.
@@ -413,6 +447,46 @@ pub struct WebhookCheckArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// Work with report folders: merge the reports of distributed load workers.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    Merge(MergeArgs),
+}
+
+/// Merge the report folders of load workers into one exact report.
+///
+/// Counts add up, every route's histograms are added (so the merged p95 is the p95 of all the
+/// samples together), the per-second series line up on wall-clock time, and the SLO verdict is
+/// judged once on the merged result. Folders of different scenarios or SLOs are refused, and so
+/// is a missing worker (3 of 4 workers) unless --allow-partial.
+/// Exit codes: 0 the merged SLO held, 1 it broke, 2 the folders cannot be merged.
+///
+/// Examples:
+///   agentproof report merge results/worker-0 results/worker-1 results/worker-2 --out results/merged
+///   agentproof report merge results/worker-* --out merged --allow-partial
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct MergeArgs {
+    /// Worker report folders (or their report.json files).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the merged reports (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Merge what is there when workers are missing, and say so in the reports.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Also write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
 /// Check one JSON document against a named schema.
 ///
 /// Prints each violation with its JSON path. SCHEMA is a name as `agentproof schemas` lists it
@@ -472,6 +546,16 @@ mod tests {
             let error = parse_duration_secs(bad).unwrap_err();
             assert!(error.contains("not a duration"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn workers_and_start_times_are_read_strictly() {
+        assert_eq!(parse_worker("2/4"), Ok((2, 4)));
+        for bad in ["4/4", "1", "a/b", "0/0", "-1/3"] {
+            assert!(parse_worker(bad).is_err(), "{bad}");
+        }
+        assert!(parse_start_at("2026-12-02T12:00:00Z").is_ok());
+        assert!(parse_start_at("tomorrow").unwrap_err().contains("RFC 3339"));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::Check(args) => check::run_cli(args).await,
         cli::Command::Load(args) => load::run_cli(args).await,
         cli::Command::Webhook(args) => webhook_check::run_cli(args).await,
+        cli::Command::Report(args) => match &args.command {
+            cli::ReportCommand::Merge(merge) => load::run_merge(merge).await,
+        },
         cli::Command::Validate(args) => validate_cmd::run(&args),
         cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
     };

@@ -10,6 +10,9 @@
 mod attack;
 mod progress;
 mod recorder;
+mod swarm;
+
+pub use swarm::run_merge;
 
 use crate::check::target::{parse_target, Credentials};
 use crate::cli::LoadArgs;
@@ -50,6 +53,10 @@ pub struct Setup {
     pub baseline: Option<(PathBuf, LoadReport)>,
     pub dashboard: bool,
     pub plain_progress: bool,
+    /// `--worker I/N`: this process is worker I of N, with its share of users and rate.
+    pub worker: Option<(u32, u32)>,
+    /// `--start-at`: hold until then.
+    pub start_at: Option<time::OffsetDateTime>,
 }
 
 impl Setup {
@@ -75,7 +82,15 @@ impl Setup {
                 bail!("--rate {rate}: requests per second must be above 0 and at most 1000000");
             }
         }
-        let increase_rate = args.increase_rate.unwrap_or(args.users as f64);
+        let (users, rate) = match args.worker {
+            None => (args.users, args.rate),
+            Some((index, count)) => worker_share(args.users, args.rate, index, count)?,
+        };
+        // A worker starts its share of the users at its share of the increase rate.
+        let workers = args.worker.map_or(1.0, |(_, count)| f64::from(count));
+        let increase_rate = args
+            .increase_rate
+            .map_or(users as f64, |rate| rate / workers);
         if !(increase_rate.is_finite() && increase_rate > 0.0) {
             bail!("--increase-rate {increase_rate}: users per second must be above 0");
         }
@@ -115,15 +130,17 @@ impl Setup {
             },
             slo,
             seed: args.seed.unwrap_or_else(random_seed),
-            users: args.users,
+            users,
             increase_rate,
             run_time_secs: args.run_time,
-            rate: args.rate,
+            rate,
             report_dir: args.report_dir.clone(),
             junit: args.junit.clone(),
             baseline,
             dashboard: args.dashboard,
             plain_progress: args.no_progress,
+            worker: args.worker,
+            start_at: args.start_at,
         })
     }
 
@@ -133,6 +150,38 @@ impl Setup {
         secrets.extend(self.webhook_bearer.clone());
         secrets
     }
+}
+
+/// `total` split over `count` workers: worker `index` gets its share, and the shares add up to
+/// `total` exactly (the first `total % count` workers take one more).
+pub fn share(total: u64, index: u32, count: u32) -> u64 {
+    let count = u64::from(count.max(1));
+    total / count + u64::from(u64::from(index) < total % count)
+}
+
+/// Worker `index`'s users and rate (in thousandths of a request per second, so the rate shares
+/// add up exactly too).
+pub(crate) fn worker_share(
+    users: u64,
+    rate: Option<f64>,
+    index: u32,
+    count: u32,
+) -> Result<(u64, Option<f64>)> {
+    if users < u64::from(count) {
+        bail!("--users {users} over --worker .../{count}: every worker needs at least one user");
+    }
+    let rate = match rate {
+        None => None,
+        Some(rate) => {
+            let milli = (rate * 1000.0).round() as u64;
+            let own = share(milli, index, count);
+            if own == 0 {
+                bail!("--rate {rate} over {count} workers leaves worker {index} no requests");
+            }
+            Some(own as f64 / 1000.0)
+        }
+    };
+    Ok((share(users, index, count), rate))
 }
 
 /// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them) and webhook.
@@ -215,7 +264,14 @@ pub async fn run_cli(args: LoadArgs) -> Result<u8> {
         list();
         return Ok(0);
     }
+    if let Some(workers) = args.workers {
+        return swarm::run_local(&args, workers).await;
+    }
     let setup = Setup::from_args(&args)?;
+    if args.dry_run {
+        print_plan(&setup);
+        return Ok(0);
+    }
     eprintln!(
         "agentproof load: scenario {}, seed {} (replay with --seed {}), {} users, {} s{}",
         setup.scenario.name,
@@ -229,12 +285,68 @@ pub async fn run_cli(args: LoadArgs) -> Result<u8> {
             .unwrap_or_default()
     );
     let (targets, embedded) = resolve_targets(&setup).await?;
+    if let Some(at) = setup.start_at {
+        hold_until(at).await;
+    }
     let outcome = run_with_targets(&setup, &targets, embedded.as_ref()).await;
     if let Some(embedded) = embedded {
         embedded.shutdown().await;
     }
     let report = outcome?;
     finish(&setup, report)
+}
+
+/// `--dry-run`: what would run, and exit.
+fn print_plan(setup: &Setup) {
+    println!(
+        "scenario {} ({})",
+        setup.scenario.name,
+        setup.scenario.platforms.join(", ")
+    );
+    if let Some((index, count)) = setup.worker {
+        println!("worker {index} of {count}");
+    }
+    println!(
+        "users {}, {} new per second, {} s, rate {}, seed {}",
+        setup.users,
+        setup.increase_rate,
+        setup.run_time_secs,
+        setup
+            .rate
+            .map_or("closed loop".to_string(), |r| format!("{r}/s")),
+        setup.seed
+    );
+    match setup.targets.is_empty() {
+        true => println!("targets: the embedded mocks"),
+        false => {
+            for (platform, url) in &setup.targets {
+                println!("target {platform} {}", shown_url(url));
+            }
+        }
+    }
+    if let Some(at) = setup.start_at {
+        println!("start at {at}");
+    }
+    println!(
+        "SLO {}; reports in {}",
+        setup.slo.describe(),
+        setup.report_dir.display()
+    );
+}
+
+/// Waits until `at` (a worker's `--start-at`), saying so; at once when it has passed.
+async fn hold_until(at: time::OffsetDateTime) {
+    let wait = at - time::OffsetDateTime::now_utc();
+    if wait.is_positive() {
+        eprintln!(
+            "agentproof load: holding until {at} ({:.1} s)",
+            wait.as_seconds_f64()
+        );
+        let wait = Duration::try_from(wait).unwrap_or_default();
+        tokio::time::sleep(wait).await;
+    } else if wait < -time::Duration::seconds(1) {
+        eprintln!("agentproof load: --start-at {at} has passed; starting now");
+    }
 }
 
 /// The targets: the embedded mocks when none is given, else the given ones, each reachable.
@@ -336,7 +448,13 @@ async fn run_with_targets(
         .find_map(|p| targets.get(*p))
         .cloned()
         .unwrap_or_default();
-    let started_at = now_rfc3339();
+    // A worker's run starts at the common --start-at instant, so the merge lines them up.
+    let started_at = match setup.start_at {
+        Some(at) if setup.worker.is_some() => at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| now_rfc3339()),
+        _ => now_rfc3339(),
+    };
     let started = Instant::now();
     let ramp = progress::Ramp {
         users: setup.users,
@@ -371,6 +489,11 @@ async fn run_with_targets(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         goose_version: GOOSE_VERSION.to_string(),
         started_at,
+        worker: setup
+            .worker
+            .map(|(index, count)| reports::load::WorkerShare { index, count }),
+        merged_from: Vec::new(),
+        partial: None,
     };
     let recorder = recorder
         .take()
@@ -388,6 +511,18 @@ fn pair(p: &crate::check::target::Pair) -> scenarios::Pair {
 fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
     if let Some((_, baseline)) = &setup.baseline {
         report.compare_with(baseline);
+    }
+    if setup.worker.is_some() {
+        let start = std::time::SystemTime::now() - Duration::from_millis(report.duration_ms);
+        let start = setup.start_at.map_or(start, std::time::SystemTime::from);
+        reports::load::write_worker_files(&report, start, &setup.report_dir).with_context(
+            || {
+                format!(
+                    "cannot write the worker files into {}",
+                    setup.report_dir.display()
+                )
+            },
+        )?;
     }
     let written =
         reports::load::write_load_reports(&report, &setup.report_dir).with_context(|| {
@@ -472,7 +607,7 @@ fn broken_test(report: &LoadReport) -> Option<String> {
 }
 
 /// The command line as typed, with every secret value replaced by `***`.
-fn masked_command_line(secrets: &[String]) -> String {
+pub(crate) fn masked_command_line(secrets: &[String]) -> String {
     const SECRET_FLAGS: [&str; 5] = [
         "--alibaba-key",
         "--aui-user",
@@ -580,6 +715,28 @@ mod tests {
         assert!(twice.to_string().contains("given twice"), "{twice}");
         let unknown = parse_targets(&["zoom=http://a".into()]).unwrap_err();
         assert!(unknown.to_string().contains("webhook=URL"), "{unknown}");
+    }
+
+    #[test]
+    fn worker_shares_add_up_exactly() {
+        for (total, count) in [(10, 4), (7, 7), (1001, 3), (5, 1)] {
+            let sum: u64 = (0..count).map(|i| share(total, i, count)).sum();
+            assert_eq!(sum, total, "{total} over {count}");
+        }
+        let rates: Vec<f64> = (0..3)
+            .map(|i| worker_share(3, Some(100.0), i, 3).unwrap().1.unwrap())
+            .collect();
+        assert_eq!(
+            rates
+                .iter()
+                .map(|r| (r * 1000.0).round() as u64)
+                .sum::<u64>(),
+            100_000
+        );
+        assert!(
+            worker_share(2, None, 0, 4).is_err(),
+            "a worker without users"
+        );
     }
 
     #[test]

@@ -38,21 +38,27 @@ pub(crate) struct Breakdown {
 
 impl Breakdown {
     pub(crate) fn count(&mut self, route: &str, reason: &str) {
+        self.count_n(route, reason, 1);
+    }
+
+    /// Counts `n` errors of `route` for `reason` at once (merging worker breakdowns). A reason
+    /// already pooled under [`OTHER_REASONS`] is added to the pool and takes no pair.
+    pub(crate) fn count_n(&mut self, route: &str, reason: &str, n: u64) {
         let reason = cut(reason, MAX_REASON_BYTES);
-        let full = self.pairs >= MAX_PAIRS;
+        let full = self.pairs >= MAX_PAIRS || reason == OTHER_REASONS;
         if !self.routes.contains_key(route) {
             self.routes.insert(route.to_owned(), HashMap::new());
         }
         let reasons = self.routes.get_mut(route).expect("inserted above");
-        if let Some(n) = reasons.get_mut(reason) {
-            *n += 1;
+        if let Some(count) = reasons.get_mut(reason) {
+            *count += n;
             return;
         }
         let key = if full { OTHER_REASONS } else { reason };
         match reasons.get_mut(key) {
-            Some(n) => *n += 1,
+            Some(count) => *count += n,
             None => {
-                reasons.insert(key.to_owned(), 1);
+                reasons.insert(key.to_owned(), n);
                 if !full {
                     self.pairs += 1;
                 }

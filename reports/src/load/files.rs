@@ -1,10 +1,14 @@
 //! Writing a load run's reports into a directory, and reading one back as a baseline.
 //!
 //! The directory is shared: goose writes its own reports there too, so only our four files are
-//! replaced and nothing else is touched.
+//! replaced and nothing else is touched. [`write_load_reports`] writes the four reports of any
+//! run; [`write_worker_files`] writes them plus the HdrHistogram interval log
+//! [`INTERVAL_LOG_FILE`] ([`super::write_interval_log`]), the folder of one worker of a
+//! distributed run (`agentproof load --worker I/N`).
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -65,6 +69,26 @@ pub fn write_load_reports(report: &LoadReport, dir: &Path) -> io::Result<Written
     std::fs::write(&written.markdown, render::load::markdown::render(report))?;
     std::fs::write(&written.html, render::load::html::render(report))?;
     Ok(written)
+}
+
+/// Name of the HdrHistogram interval log [`write_worker_files`] writes beside the reports.
+pub const INTERVAL_LOG_FILE: &str = "latency.hlog";
+
+/// Writes the four reports of [`write_load_reports`] and the interval log
+/// ([`super::write_interval_log`] with `start`, the run's start instant) as
+/// [`INTERVAL_LOG_FILE`] into `dir`: what a worker of a distributed run leaves for
+/// `agentproof report merge`. Returns the reports' paths and the log's path.
+pub fn write_worker_files(
+    report: &LoadReport,
+    start: SystemTime,
+    dir: &Path,
+) -> io::Result<(Written, PathBuf)> {
+    let written = write_load_reports(report, dir)?;
+    let log = dir.join(INTERVAL_LOG_FILE);
+    let mut text = Vec::new();
+    super::write_interval_log(report, start, &mut text)?;
+    std::fs::write(&log, text)?;
+    Ok((written, log))
 }
 
 /// Reads a load report from `dir_or_file`: a directory's `report.json`, or the file itself.

@@ -9,10 +9,16 @@
 //! [`read_load_report`] ([`LoadReport::compare_with`]) and is written as JSON, HTML, Markdown
 //! and JUnit by [`write_load_reports`].
 //!
+//! A distributed run (`agentproof load --worker I/N`) leaves one report per worker, each with
+//! its [`WorkerShare`] ([`write_worker_files`] adds the HdrHistogram interval log
+//! [`write_interval_log`] writes); [`merge()`] turns them into the exact report of the whole
+//! run, judged once.
+//!
 //! The split, one concern per file: `slo` the limits and their `--slo` syntax, `recorder` the
 //! accumulation, `series` the per-second picture, `breakdown` the capped error counts, `report`
 //! the result model, `verdict` the exact judgement, `baseline` the comparison, `run` the
-//! conversion to a [`crate::Run`] for JUnit, `files` reading and writing.
+//! conversion to a [`crate::Run`] for JUnit, `files` reading and writing, `merge` the merge of
+//! worker reports, `interval_log` the HdrHistogram interval log.
 //!
 //! # Exactness
 //!
@@ -68,6 +74,9 @@
 //!     tool_version: "0.1.0".into(),
 //!     goose_version: "0.18.0".into(),
 //!     started_at: "2025-01-31T09:30:00Z".into(),
+//!     worker: None,
+//!     merged_from: Vec::new(),
+//!     partial: None,
 //! };
 //! let report = recorder.finish(meta, 3_000, None);
 //! // 99 of 100 answers under 1500 ms: exactly the 99 % the rule asks (1500 ms is not under).
@@ -84,6 +93,8 @@
 mod baseline;
 mod breakdown;
 mod files;
+mod interval_log;
+mod merge;
 mod recorder;
 mod report;
 mod run;
@@ -95,9 +106,13 @@ pub use baseline::{
     DeltaStatus, MsDelta, RateDelta, RouteDelta, ERROR_REGRESSION_POINTS, REGRESSION_PCT,
 };
 pub use breakdown::{ErrorCount, MAX_PAIRS, MAX_REASON_BYTES, OTHER_REASONS};
-pub use files::{read_load_report, write_load_reports, LoadReadError};
+pub use files::{
+    read_load_report, write_load_reports, write_worker_files, LoadReadError, INTERVAL_LOG_FILE,
+};
+pub use interval_log::{interval_log_tag, write_interval_log};
+pub use merge::{merge, LoadMergeError};
 pub use recorder::{LoadRecorder, Progress, SampleOutcome};
-pub use report::{Distribution, LoadMeta, LoadReport, RouteLatency, RouteResult};
+pub use report::{Distribution, LoadMeta, LoadReport, RouteLatency, RouteResult, WorkerShare};
 pub use series::SecondStats;
 pub use slo::{LoadSlo, SloParseError, ACCEPTED_FORMS};
 pub(crate) use verdict::{grouped, percent, percent_up};

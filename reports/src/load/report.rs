@@ -45,8 +45,49 @@ pub struct LoadMeta {
     pub tool_version: String,
     /// Version of the goose load-test library that drove the users.
     pub goose_version: String,
-    /// When the run started, RFC 3339.
+    /// When the run started, RFC 3339 (`2025-01-31T09:30:00Z`); see [`LoadMeta::started_at_time`].
     pub started_at: String,
+    /// The share of a distributed run this report measured (`agentproof load --worker I/N`);
+    /// `None` for a whole run and for a merged one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerShare>,
+    /// The worker report folders a merged report came from (filled by the caller of
+    /// [`merge`](super::merge())); empty for a report that was not merged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// Set when a merge was allowed to go ahead without every worker, saying which are
+    /// missing, e.g. `3 of 4 workers: worker 2 missing`. The numbers then cover only part of
+    /// the load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
+}
+
+/// Which share of a distributed run one worker process ran: `agentproof load --worker I/N`
+/// runs `index` (0-based) of `count` workers, each with its share of the users and the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerShare {
+    /// This worker, from 0 to `count - 1`.
+    pub index: u32,
+    /// Workers in the whole run.
+    pub count: u32,
+}
+
+impl LoadMeta {
+    /// [`LoadMeta::started_at`] as a time, or `None` when it is not RFC 3339
+    /// (`YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or `±HH:MM`) or before 1970.
+    pub fn started_at_time(&self) -> Option<std::time::SystemTime> {
+        super::merge::parse_rfc3339(&self.started_at)
+    }
+}
+
+impl WorkerShare {
+    /// `worker 2 of 4 (--worker 2/4)`, as the reports print it.
+    pub fn words(self) -> String {
+        format!(
+            "worker {} of {} (--worker {}/{})",
+            self.index, self.count, self.index, self.count
+        )
+    }
 }
 
 /// Which latency the verdict judged.

@@ -29,6 +29,9 @@ pub fn meta() -> LoadMeta {
         tool_version: "0.1.0".into(),
         goose_version: "0.18.0".into(),
         started_at: "2025-01-31T09:30:00Z".into(),
+        worker: None,
+        merged_from: Vec::new(),
+        partial: None,
     }
 }
 

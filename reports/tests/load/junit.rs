@@ -7,14 +7,14 @@ use crate::common::load::{one_route_report, realistic_report};
 use crate::common::NASTY;
 use crate::junit::{attr, parse};
 
-type Element = (String, Vec<(String, String)>);
+pub(super) type Element = (String, Vec<(String, String)>);
 
-fn render(report: &LoadReport) -> Vec<Element> {
+pub(super) fn render(report: &LoadReport) -> Vec<Element> {
     parse(&reports::render::load::junit::render(report))
 }
 
 /// Every `<property>` as (name, value), in document order.
-fn properties(elements: &[Element]) -> Vec<(String, String)> {
+pub(super) fn properties(elements: &[Element]) -> Vec<(String, String)> {
     elements
         .iter()
         .filter(|e| e.0 == "property")
@@ -22,7 +22,7 @@ fn properties(elements: &[Element]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn property<'a>(props: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn property<'a>(props: &'a [(String, String)], name: &str) -> Option<&'a str> {
     props
         .iter()
         .find(|(n, _)| n == name)

@@ -4,6 +4,7 @@
 mod baseline;
 mod files;
 mod junit;
+mod merge;
 mod recorder;
 mod render;
 mod slo;

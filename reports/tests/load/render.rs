@@ -8,12 +8,12 @@ use serde_json::Value;
 use crate::common::load::{one_route_report, realistic_report, ALIBABA_ROUTE};
 use crate::common::{NASTY, SLOW_ROUTE};
 
-fn validator() -> jsonschema::Validator {
+pub(super) fn validator() -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(LOAD_SCHEMA).unwrap();
     jsonschema::draft202012::new(&schema).expect("load schema compiles")
 }
 
-fn schema_errors(json: &str) -> Vec<String> {
+pub(super) fn schema_errors(json: &str) -> Vec<String> {
     let instance: Value = serde_json::from_str(json).unwrap();
     validator()
         .iter_errors(&instance)

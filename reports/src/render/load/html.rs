@@ -1,8 +1,9 @@
 //! The HTML page of a load run: one self-contained file, in the order a reader asks.
 //!
 //! `#verdict` first (the verdict line, big, green or red, a CUT SHORT badge when the run
-//! stopped early), then `#reproduce` (command line, scenario, seed, load shape, targets,
-//! versions, the judged distribution), the `#latency-over-time` and `#percentile-curve`
+//! stopped early, a PARTIAL badge and the note when a merge went ahead without every worker),
+//! then `#reproduce` (command line, scenario, seed, load shape, targets, versions, the judged
+//! distribution, and for a distributed run `worker I of N` or `merged from N workers (...)`), the `#latency-over-time` and `#percentile-curve`
 //! charts (`chart.rs`), the `#routes` table (as sent and, with a schedule, as due side by side,
 //! then each rule), `#errors` by reason, and `#baseline` when a comparison was made. The ids
 //! are stable for browser tests and links. Same rules as the check report: the check report's
@@ -68,12 +69,46 @@ fn verdict_box(out: &mut String, report: &LoadReport, verdict: &LoadVerdict) {
     if report.cut_short.is_some() {
         out.push_str("<span class=\"badge cut\">CUT SHORT</span>");
     }
-    let _ = writeln!(
+    if report.meta.partial.is_some() {
+        out.push_str("<span class=\"badge cut partial\">PARTIAL</span>");
+    }
+    let _ = write!(
         out,
-        "<span>agentproof load · {}</span></div><p class=\"line\">{}</p></header>",
+        "<span>agentproof load · {}</span></div><p class=\"line\">{}</p>",
         html(&report.meta.scenario),
         html(&report.verdict_line())
     );
+    if let Some(note) = &report.meta.partial {
+        let _ = write!(
+            out,
+            "<p class=\"partial\" id=\"partial\">Partial merge: {}. The numbers cover only the workers present.</p>",
+            html(note)
+        );
+    }
+    out.push_str("</header>\n");
+}
+
+/// The facts of a distributed run, in the order both reports print them: `worker` for a
+/// worker's report (`worker 2 of 4 (--worker 2/4)`), `merged` for a merged one
+/// (`merged from 4 workers (w0, w1, w2, w3)`) and `partial` when workers were missing.
+pub(crate) fn distributed_facts(report: &LoadReport) -> Vec<(&'static str, String)> {
+    let m = &report.meta;
+    let mut facts = Vec::new();
+    if let Some(worker) = m.worker {
+        facts.push(("worker", worker.words()));
+    }
+    if !m.merged_from.is_empty() {
+        let n = m.merged_from.len();
+        let s = if n == 1 { "" } else { "s" };
+        facts.push((
+            "merged",
+            format!("merged from {n} worker{s} ({})", m.merged_from.join(", ")),
+        ));
+    }
+    if let Some(note) = &m.partial {
+        facts.push(("partial", note.clone()));
+    }
+    facts
 }
 
 fn reproduce(out: &mut String, report: &LoadReport) {
@@ -89,6 +124,9 @@ fn reproduce(out: &mut String, report: &LoadReport) {
     fact("scenario", &m.scenario);
     fact("what it does", &m.scenario_description);
     fact("seed", &m.seed.to_string());
+    for (name, value) in distributed_facts(report) {
+        fact(name, &value);
+    }
     fact("load shape", &load_shape(report));
     for (platform, url) in &m.targets {
         fact(&format!("target {platform}"), url);

@@ -7,7 +7,9 @@
 //! * After the standard properties (platform, target, seed, tool_version) come the facts that
 //!   reproduce the run, as in the "How to reproduce" section of the HTML and Markdown reports:
 //!   `scenario`, `command_line`, `goose_version`, `load_shape`, `slo`, `judged`
-//!   (`as sent` or `as due`) and, when the run stopped early, `cut_short`.
+//!   (`as sent` or `as due`), when the run stopped early `cut_short`, and for a distributed run
+//!   `worker` (`2/4`, as `--worker` takes it), `merged_from` (the worker folders, `, `-separated)
+//!   and `partial` (which workers a partial merge lacks), each only when set.
 //!
 //! Testcases, counts and escaping are exactly the check report's.
 
@@ -28,6 +30,15 @@ pub fn render(report: &LoadReport) -> String {
     ];
     if let Some(why) = &report.cut_short {
         properties.push(("cut_short", why.clone()));
+    }
+    if let Some(w) = m.worker {
+        properties.push(("worker", format!("{}/{}", w.index, w.count)));
+    }
+    if !m.merged_from.is_empty() {
+        properties.push(("merged_from", m.merged_from.join(", ")));
+    }
+    if let Some(note) = &m.partial {
+        properties.push(("partial", note.clone()));
     }
     let extras = SuiteExtras {
         time_ms: Some(report.duration_ms),

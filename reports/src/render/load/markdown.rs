@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::{judged_words, load_shape, ms_change, status_words};
+use super::html::{distributed_facts, judged_words, load_shape, ms_change, status_words};
 use crate::load::{grouped, percent, percent_up, LoadReport, RouteLatency, SecondStats};
 use crate::render::escape::markdown as md;
 use crate::render::ms;
@@ -28,12 +28,24 @@ pub fn render(report: &LoadReport) -> String {
     } else {
         ""
     };
+    let partial = if report.meta.partial.is_some() {
+        " (PARTIAL)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "## {icon} agentproof load {}{cut}\n\n**{}**\n",
+        "## {icon} agentproof load {}{cut}{partial}\n\n**{}**\n",
         md(&report.meta.scenario, CELL_CHARS),
         md(&report.verdict_line(), 2 * CELL_CHARS).trim_end()
     );
+    if let Some(note) = &report.meta.partial {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> Partial merge: {}. The numbers cover only the workers present.\n",
+            md(note, CELL_CHARS)
+        );
+    }
     reproduce(&mut out, report);
     series(&mut out, report);
     curve(&mut out, report);
@@ -59,8 +71,9 @@ fn reproduce(out: &mut String, report: &LoadReport) {
         ("scenario", m.scenario.clone()),
         ("what it does", m.scenario_description.clone()),
         ("seed", m.seed.to_string()),
-        ("load shape", load_shape(report)),
     ];
+    facts.extend(distributed_facts(report));
+    facts.push(("load shape", load_shape(report)));
     facts.extend(
         m.targets
             .iter()
