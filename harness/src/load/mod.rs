@@ -568,6 +568,14 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
     if let Some(why) = broken_test(&report) {
         bail!("the test broke, not the target's SLO: {why}");
     }
+    if setup.worker.is_some() {
+        // The SLO is judged once, on the merge: a worker whose share broke it still did its
+        // job (so a Kubernetes Indexed Job completes), and says so.
+        if report.exit_code() != 0 {
+            println!("  (worker: the SLO is judged on the merge; this worker exits 0)");
+        }
+        return Ok(0);
+    }
     Ok(u8::try_from(report.exit_code()).unwrap_or(1))
 }
 
