@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod load;
 pub mod mock_cmd;
+pub mod net;
 pub mod schemas_cmd;
 pub mod validate_cmd;
 pub mod webhook_check;

@@ -18,6 +18,7 @@ use crate::check::target::{parse_target, Credentials};
 use crate::cli::LoadArgs;
 use crate::config::MockConfig;
 use crate::mock_cmd::{Embedded, EmbeddedOptions};
+use crate::net::{now_rfc3339, shown_url, webhook_url};
 use anyhow::{anyhow, bail, Context, Result};
 use recorder::SharedRecorder;
 use reports::load::{LoadMeta, LoadRecorder, LoadReport, LoadSlo};
@@ -189,7 +190,10 @@ fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
     let mut targets: Vec<(String, String)> = Vec::new();
     for spec in specs {
         let (platform, url) = match spec.strip_prefix("webhook=") {
-            Some(url) => ("webhook".to_string(), webhook_url(url)?),
+            Some(url) => (
+                "webhook".to_string(),
+                webhook_url(url, "--target webhook=...", "--webhook-bearer")?,
+            ),
             None => {
                 let (platform, url) = parse_target(spec).map_err(|e| {
                     anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario)")
@@ -203,29 +207,6 @@ fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
         targets.push((platform, url));
     }
     Ok(targets)
-}
-
-/// A vendor webhook URL, used exactly as given (its path, trailing slash and query are the
-/// vendor's), as the DUIX platform takes it: http or https with a host, no user info.
-fn webhook_url(url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        anyhow!("--target webhook=...: not a URL ({e}), e.g. webhook=https://vendor.example/hook")
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        bail!("--target webhook=...: the URL must be http:// or https:// with a host");
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        bail!("--target webhook=...: the URL carries credentials; give them with --webhook-bearer");
-    }
-    Ok(url.to_string())
-}
-
-/// A URL for a report: its query (a vendor's key, often) masked.
-fn shown_url(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?***"),
-        None => url.to_string(),
-    }
 }
 
 fn names() -> String {
@@ -379,23 +360,14 @@ async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Opt
     Ok((setup.targets.iter().cloned().collect(), None))
 }
 
-/// A TCP connection to the target's host and port, within 5 s; the error in words otherwise.
+/// The target answers TCP within 5 s, or the connect error in words (exit 2).
 async fn probe(platform: &str, url: &str) -> Result<()> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("--target {platform}={url}"))?;
-    // An IPv6 literal comes bracketed in a URL, not in a socket address.
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => bail!("cannot reach the {platform} target {url}: {e}"),
-        Err(_) => bail!("cannot reach the {platform} target {url}: no TCP connection within 5 s"),
-    }
+    crate::net::tcp_reachable(url).await.map_err(|why| {
+        anyhow!(
+            "cannot reach the {platform} target {}: {why}",
+            shown_url(url)
+        )
+    })
 }
 
 /// Builds the plan, runs the attack, and finishes the recorder into the report.
@@ -671,17 +643,6 @@ fn redact(report: &mut LoadReport, secrets: &[String]) {
     for error in &mut report.errors {
         error.reason = mask(&error.reason, secrets);
     }
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

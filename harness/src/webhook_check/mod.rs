@@ -11,6 +11,7 @@ mod rules;
 mod traffic;
 
 use crate::cli::WebhookCheckArgs;
+use crate::net::{now_rfc3339, shown_url as shown};
 use anyhow::{anyhow, bail, Context, Result};
 use protocol::request::duix::{webhook_question, Question, WEBHOOK_ROUTE};
 use reports::{LatencyTable, Run, Suite};
@@ -149,7 +150,7 @@ fn read_questions(file: &std::path::Path) -> Result<Vec<String>> {
 /// `agentproof webhook`: the verdict first, a line per rule, the reports; exit 0/1 (2 errors).
 pub async fn run_cli(args: WebhookCheckArgs) -> Result<u8> {
     let (url, reference) = match &args.url {
-        Some(url) => (checked_url(url)?, None),
+        Some(url) => (crate::net::webhook_url(url, "--url", "--header")?, None),
         None => {
             let secret = uuid::Uuid::new_v4().simple().to_string();
             let config = mocks::duix::vendor::VendorConfig {
@@ -180,48 +181,11 @@ pub async fn run_cli(args: WebhookCheckArgs) -> Result<u8> {
     outcome
 }
 
-/// A webhook URL as the platform takes it: http(s), a host, no user info; used as given.
-fn checked_url(url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        anyhow!("--url: not a URL ({e}), e.g. --url https://vendor.example/duix-hook")
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        bail!("--url: the webhook URL must be http:// or https:// with a host");
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        bail!("--url: the URL carries credentials; give them with --header instead");
-    }
-    Ok(url.to_string())
-}
-
-/// A TCP connection to the webhook's host within 5 s, or the connect error in words (exit 2).
+/// The webhook answers TCP within 5 s, or the connect error in words (exit 2).
 async fn probe(url: &str) -> Result<()> {
-    let parsed = reqwest::Url::parse(url)?;
-    // An IPv6 literal comes bracketed in a URL, not in a socket address.
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => bail!("cannot reach the webhook at {}: {e}", shown(url)),
-        Err(_) => bail!(
-            "cannot reach the webhook at {}: no TCP connection within 5 s",
-            shown(url)
-        ),
-    }
-}
-
-/// The URL for output: its query (often a key) masked.
-fn shown(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?***"),
-        None => url.to_string(),
-    }
+    crate::net::tcp_reachable(url)
+        .await
+        .map_err(|why| anyhow!("cannot reach the webhook at {}: {why}", shown(url)))
 }
 
 /// Sends everything, judges every rule, writes the reports, prints the verdict.
@@ -397,17 +361,6 @@ fn report(setup: &Setup, verdicts: &[Verdict], run: &Run) -> Result<u8> {
     Ok(u8::from(broken > 0))
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,20 +379,5 @@ mod tests {
             "{error}"
         );
         assert!(parse_header("bad name:x").is_err());
-    }
-
-    #[test]
-    fn webhook_urls_are_taken_as_given_and_shown_without_their_query() {
-        assert_eq!(
-            checked_url("https://v.example/hook/?k=1").unwrap(),
-            "https://v.example/hook/?k=1"
-        );
-        assert_eq!(
-            shown("https://v.example/hook?k=1"),
-            "https://v.example/hook?***"
-        );
-        for bad in ["ftp://v", "v.example/hook", "https://u:p@v.example/"] {
-            assert!(checked_url(bad).is_err(), "{bad}");
-        }
     }
 }

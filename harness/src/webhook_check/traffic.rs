@@ -188,23 +188,12 @@ pub async fn send(
     })
 }
 
-/// A transport error in words, without the URL (it may carry a key).
+/// A transport error in words, without the URL (it may carry a key): the load scenarios' words.
 fn missing(error: &reqwest::Error) -> Missing {
-    if error.is_timeout() {
-        return Missing::TimedOut;
+    match scenarios::exchange::transport_failure(error) {
+        scenarios::exchange::Broken::TimedOut => Missing::TimedOut,
+        scenarios::exchange::Broken::Reason(why) => Missing::Failed(why),
     }
-    let mut text = String::from(if error.is_connect() {
-        "cannot connect"
-    } else {
-        "no answer"
-    });
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    Missing::Failed(text)
 }
 
 /// The answer's text for the next turn's dh-context: `data.answer(.answer)`, or the stream's
