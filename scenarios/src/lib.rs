@@ -24,6 +24,7 @@ pub mod alibaba;
 pub mod aui;
 pub mod duix;
 pub mod exchange;
+pub mod http;
 mod plan;
 mod schedule;
 mod sink;
@@ -86,6 +87,13 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
             "DUIX webhook: dh-question requests to a vendor webhook as the platform sends \
                       them, multi-turn conversations with their dh-context (use --rate)",
         build: duix::webhook,
+    },
+    ScenarioInfo {
+        name: "http-get",
+        platforms: &["http"],
+        description: "Any HTTP server: GET the target URL, any 2xx passes (the load generator's \
+                      own ceiling, e.g. against a bare server in scripts/bench)",
+        build: http::get,
     },
 ];
 

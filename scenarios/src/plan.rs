@@ -46,6 +46,8 @@ pub struct Targets {
     pub duix: Option<String>,
     /// A DUIX vendor webhook (the `duix-webhook` scenario).
     pub webhook: Option<String>,
+    /// Any HTTP server (the `http-get` scenario: the load generator's own ceiling).
+    pub http: Option<String>,
 }
 
 /// The credentials scenarios sign with.
@@ -129,6 +131,7 @@ impl Plan {
             "alibaba" => &self.targets.alibaba,
             "aui" => &self.targets.aui,
             "duix" => &self.targets.duix,
+            "http" => &self.targets.http,
             _ => &self.targets.webhook,
         };
         url.as_deref()

@@ -185,18 +185,23 @@ pub(crate) fn worker_share(
     Ok((share(users, index, count), rate))
 }
 
-/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them) and webhook.
+/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook and http.
 fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
     let mut targets: Vec<(String, String)> = Vec::new();
     for spec in specs {
-        let (platform, url) = match spec.strip_prefix("webhook=") {
-            Some(url) => (
+        let (platform, url) = match (spec.strip_prefix("webhook="), spec.strip_prefix("http=")) {
+            (Some(url), _) => (
                 "webhook".to_string(),
                 webhook_url(url, "--target webhook=...", "--webhook-bearer")?,
             ),
-            None => {
+            // Any server, for the http-get scenario: the URL is used as given, like a webhook's.
+            (_, Some(url)) => (
+                "http".to_string(),
+                webhook_url(url, "--target http=...", "nothing (http-get sends none)")?,
+            ),
+            _ => {
                 let (platform, url) = parse_target(spec).map_err(|e| {
-                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario)")
+                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario and http=URL for http-get)")
                 })?;
                 (platform.name().to_string(), url)
             }
@@ -391,6 +396,7 @@ async fn run_with_targets(
             aui: get("aui"),
             duix: get("duix"),
             webhook: get("webhook"),
+            http: get("http"),
         },
         credentials: scenarios::Credentials {
             alibaba: pair(&credentials.alibaba_key),
