@@ -39,7 +39,7 @@
 //! | `1007` | no dialogue: a conversationId with no webhook | 404 |
 //! | `1009` | the app's quota of concurrent sessions is used up (WebSocket `start`) | 429 |
 //! | `-1` | a malformed request (missing parameter, unreadable query or body) | 400 |
-//! | `-1` | unknown route / method, body too large | 404 / 405 / 413 |
+//! | `-1` | unknown route / method; body, query or headers too large | 404 / 405 / 413 / 414 / 431 |
 //! | `-1`, `40002`, … | injected through `/__admin/faults`, with the rule's status | rule's |
 //!
 //! Webhook failures (timeout, unreachable, non-2xx, unreadable answer) are `40002`, reported on the
