@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use mocks::alibaba::AlibabaConfig;
 use mocks::aui::AuiConfig;
 use mocks::duix::DuixConfig;
+use mocks::Limits;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -16,6 +17,9 @@ pub struct MockConfig {
     pub aui: AuiConfig,
     pub duix: DuixConfig,
     pub webhook: WebhookConfig,
+    /// What every platform server holds under abuse (sizes, timeouts, the connection cap, the
+    /// journal); the limits only one platform has are in its own section.
+    pub limits: Limits,
 }
 
 /// The embedded reference vendor webhook.
@@ -112,6 +116,40 @@ mod tests {
         assert!(format!("{error:#}").contains("bad.toml"), "{error:#}");
         let missing = MockConfig::load(Some(&dir.join("absent.toml")), |_| None).unwrap_err();
         assert!(format!("{missing:#}").contains("absent.toml"));
+    }
+
+    #[test]
+    fn limits_parse_from_their_table_and_the_platform_sections() {
+        let text = r#"
+            [limits]
+            header_read_timeout_ms = 1000
+            max_header_bytes = 4096
+            max_query_bytes = 512
+            max_body_bytes = 2048
+            max_connections = 8
+            journal_capacity = 10
+            [alibaba]
+            nonce_capacity = 50
+            [duix]
+            ws_send_timeout_ms = 1500
+        "#;
+        let config: MockConfig = toml::from_str(text).unwrap();
+        let expected = Limits {
+            header_read_timeout_ms: 1000,
+            max_header_bytes: 4096,
+            max_query_bytes: 512,
+            max_body_bytes: 2048,
+            max_connections: Some(8),
+            journal_capacity: 10,
+        };
+        assert_eq!(config.limits, expected);
+        assert_eq!(config.alibaba.nonce_capacity, 50);
+        assert_eq!(config.duix.ws_send_timeout_ms, 1500);
+        // Absent keys keep today's behaviour; a misspelt one is an error, not a silent default.
+        let partial: MockConfig = toml::from_str("[limits]\nmax_body_bytes = 10\n").unwrap();
+        assert_eq!(partial.limits.max_connections, None);
+        assert_eq!(partial.limits.header_read_timeout_ms, 30_000);
+        assert!(toml::from_str::<MockConfig>("[limits]\nmax_conections = 1\n").is_err());
     }
 
     #[test]

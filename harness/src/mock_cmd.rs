@@ -117,10 +117,10 @@ async fn start_all(options: &EmbeddedOptions, mut config: MockConfig) -> Result<
         start_alibaba(options, &mut config, &mut started).await?;
     }
     if options.wanted("aui") {
-        start_aui(options, config.aui, &mut started).await?;
+        start_aui(options, config.aui, &config.limits, &mut started).await?;
     }
     if options.wanted("duix") {
-        start_duix(options, config.duix, &mut started).await?;
+        start_duix(options, config.duix, &config.limits, &mut started).await?;
     }
     Ok(started)
 }
@@ -160,7 +160,11 @@ async fn start_alibaba(
     started: &mut Embedded,
 ) -> Result<()> {
     let addr = SocketAddr::new(options.bind, options.alibaba_port);
-    let built = mocks::alibaba::build(config.alibaba.clone(), started.clock.clone());
+    let built = mocks::alibaba::build(
+        config.alibaba.clone(),
+        started.clock.clone(),
+        config.limits.clone(),
+    );
     let server = serve(built, addr, options)
         .await
         .with_context(|| cannot_listen("alibaba", addr, "--alibaba-port"))?;
@@ -183,6 +187,7 @@ async fn start_alibaba(
 async fn start_aui(
     options: &EmbeddedOptions,
     aui: mocks::aui::AuiConfig,
+    limits: &mocks::Limits,
     started: &mut Embedded,
 ) -> Result<()> {
     anyhow::ensure!(
@@ -194,7 +199,7 @@ async fn start_aui(
         eprintln!("{warning}");
     }
     let info = json!({"app_id": aui.app_id, "app_key": aui.app_key, "login_user": aui.login_user, "login_password": aui.login_password});
-    let built = mocks::aui::build(aui, started.clock.clone());
+    let built = mocks::aui::build(aui, started.clock.clone(), limits.clone());
     let server = serve(built, addr, options)
         .await
         .with_context(|| cannot_listen("aui", addr, "--aui-port"))?;
@@ -205,11 +210,12 @@ async fn start_aui(
 async fn start_duix(
     options: &EmbeddedOptions,
     duix: mocks::duix::DuixConfig,
+    limits: &mocks::Limits,
     started: &mut Embedded,
 ) -> Result<()> {
     let addr = SocketAddr::new(options.bind, options.duix_port);
     let app = duix.apps.first().cloned().unwrap_or_default();
-    let built = mocks::duix::build(duix, started.clock.clone());
+    let built = mocks::duix::build(duix, started.clock.clone(), limits.clone());
     let server = serve(built, addr, options)
         .await
         .with_context(|| cannot_listen("duix", addr, "--duix-port"))?;
@@ -234,7 +240,7 @@ fn demo_login_warning(bind: IpAddr, aui: &mocks::aui::AuiConfig) -> Option<Strin
     })
 }
 
-/// Serves one built platform, without its admin API when asked.
+/// Serves one built platform with the limits its context holds, without its admin API when asked.
 async fn serve(
     (ctx, router): (std::sync::Arc<mocks::MockContext>, axum::Router),
     addr: SocketAddr,
@@ -243,7 +249,7 @@ async fn serve(
     if options.no_admin {
         ctx.disable_admin();
     }
-    Ok(MockServer::start(router, addr).await?)
+    Ok(MockServer::start_with_limits(router, addr, &ctx.limits).await?)
 }
 
 fn print_banner(info: &Map<String, Value>) {
@@ -331,6 +337,40 @@ mod tests {
             "LTAI-real-id"
         );
         assert_eq!(shown("login_user", "alice", &demo), "alice");
+    }
+
+    #[tokio::test]
+    async fn the_configured_limits_reach_every_embedded_platform() {
+        let mut config = MockConfig::default();
+        config.limits.max_body_bytes = 64;
+        config.limits.journal_capacity = 2;
+        let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), config)
+            .await
+            .unwrap();
+        let client = reqwest::Client::new();
+        let routes = [
+            ("alibaba", "/"),
+            ("aui", "/api/v2/aiagent/login"),
+            ("duix", "/__duix/webhooks"),
+        ];
+        for (platform, route) in routes {
+            let url = format!("{}{route}", embedded.url(platform).unwrap());
+            for _ in 0..3 {
+                let answer = client.post(&url).body("x".repeat(100)).send().await;
+                assert_eq!(answer.unwrap().status(), 413, "{platform}");
+            }
+            let journal = format!("{}/__admin/requests", embedded.url(platform).unwrap());
+            let journal: Value = client
+                .get(journal)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(journal["count"], 2, "{platform}: {journal}");
+        }
+        embedded.shutdown().await;
     }
 
     #[test]

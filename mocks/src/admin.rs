@@ -12,7 +12,7 @@
 //! | `POST /__admin/faults` | adds a rule (see [`crate::faults::FaultRule`]), answers its id |
 //! | `DELETE /__admin/faults[/{id}]` | removes all rules, or one |
 //! | `GET /__admin/openapi.json` | the platform's OpenAPI document, where it has one |
-//! | `GET /metrics` | Prometheus text |
+//! | `GET /metrics` | Prometheus text: counters, latency histograms, and the sizes of the bounded stores |
 //!
 //! The clock is shared by every platform of one process: moving it on one server moves it for all.
 
@@ -195,9 +195,21 @@ async fn metrics(State(ctx): Ctx) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        ctx.metrics.render(ctx.platform.name()),
+        ctx.metrics.render(ctx.platform.name(), &gauges(&ctx)),
     )
         .into_response()
+}
+
+/// The journal's size, then the platform's own stores.
+fn gauges(ctx: &MockContext) -> Vec<crate::metrics::Gauge> {
+    let journal = crate::metrics::Gauge {
+        name: "agentproof_journal_entries",
+        help: "Requests held in the journal (/__admin/requests).",
+        value: ctx.journal.len() as u64,
+    };
+    std::iter::once(journal)
+        .chain(ctx.platform.gauges())
+        .collect()
 }
 
 /// Reads a JSON body, answering a clear 400 in the platform's envelope when it is not the expected shape.
@@ -206,7 +218,7 @@ async fn parse_json<T: serde::de::DeserializeOwned>(
     id: &RequestId,
     request: Request,
 ) -> Result<T, Response> {
-    let body = axum::body::to_bytes(request.into_body(), ctx.body_limit)
+    let body = axum::body::to_bytes(request.into_body(), ctx.limits.max_body_bytes)
         .await
         .unwrap_or_else(|_| Bytes::new());
     serde_json::from_slice(&body).map_err(|e| {

@@ -3,12 +3,14 @@
 
 use crate::faults::FaultDecision;
 use crate::journal::{self, Entry};
-use crate::platform::{InfraError, MockContext, RequestId, RequestMeta, MAX_QUERY_BYTES};
+use crate::limits::Limits;
+use crate::platform::{InfraError, MockContext, RequestId, RequestMeta};
 use crate::server::ResetConnection;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{HeaderValue, CONTENT_LENGTH};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -152,13 +154,10 @@ fn render(ctx: &MockContext, error: &InfraError, parts: &Parts, request_id: &str
     ctx.platform.infra_error(error, &meta)
 }
 
+/// Checks the head against the size limits, then reads the body within its limit.
 async fn read_body(ctx: &MockContext, parts: &Parts, body: Body) -> Result<Bytes, InfraError> {
-    let limit = ctx.body_limit;
-    if parts.uri.query().map_or(0, str::len) > MAX_QUERY_BYTES {
-        return Err(InfraError::UriTooLong {
-            limit: MAX_QUERY_BYTES,
-        });
-    }
+    check_head(&ctx.limits, parts)?;
+    let limit = ctx.limits.max_body_bytes;
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -176,6 +175,31 @@ async fn read_body(ctx: &MockContext, parts: &Parts, body: Body) -> Result<Bytes
         }
         Err(e) => Err(InfraError::BadBody(e.to_string())),
     }
+}
+
+/// The query and header limits. hyper buffers a little more than these
+/// ([`Limits::head_buffer_bytes`]), so a head over them arrives here and is answered in the
+/// platform's envelope.
+fn check_head(limits: &Limits, parts: &Parts) -> Result<(), InfraError> {
+    if parts.uri.query().map_or(0, str::len) > limits.max_query_bytes {
+        return Err(InfraError::UriTooLong {
+            limit: limits.max_query_bytes,
+        });
+    }
+    if header_bytes(&parts.headers) > limits.max_header_bytes {
+        return Err(InfraError::HeadersTooLarge {
+            limit: limits.max_header_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// The size of the header section as sent: each `name: value\r\n`.
+fn header_bytes(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
 }
 
 /// Most bytes read and thrown away from an oversized body.

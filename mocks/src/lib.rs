@@ -5,6 +5,7 @@
 //! around them is the same for all three:
 //! - [`server`]: the listener, connection loop and graceful shutdown ([`MockServer`]);
 //! - [`edge`]: request ids, size limits, fault injection, journal and metrics for every request;
+//! - [`limits`]: the limits the server and the edge hold, the `[limits]` table of the config;
 //! - [`admin`]: `/__admin/*` (health, clock, reset, requests, faults) and `/metrics`;
 //! - [`clock`]: the virtual clock that token expiry and signature skew read.
 
@@ -16,10 +17,12 @@ pub mod duix;
 pub mod edge;
 pub mod faults;
 pub mod journal;
+pub mod limits;
 pub mod metrics;
 pub mod platform;
 pub mod server;
 
 pub use clock::VirtualClock;
+pub use limits::Limits;
 pub use platform::{InfraError, MockContext, Platform, RequestId, RequestMeta};
 pub use server::{app, MockServer};

@@ -14,6 +14,15 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 20.0,
 ];
 
+/// A value that goes up and down (a store's size), rendered as a Prometheus gauge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauge {
+    /// The metric name, `agentproof_...`.
+    pub name: &'static str,
+    pub help: &'static str,
+    pub value: u64,
+}
+
 #[derive(Debug, Default, Clone)]
 struct RouteStats {
     by_status: BTreeMap<u16, u64>,
@@ -60,8 +69,8 @@ impl Metrics {
             .clear();
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, platform: &str) -> String {
+    /// The Prometheus text exposition (format 0.0.4): the counters, then `gauges`.
+    pub fn render(&self, platform: &str, gauges: &[Gauge]) -> String {
         let routes = self
             .routes
             .lock()
@@ -105,6 +114,17 @@ impl Metrics {
                 stats.count
             );
         }
+        for gauge in gauges {
+            let _ = writeln!(out, "# HELP {} {}", gauge.name, gauge.help);
+            let _ = writeln!(out, "# TYPE {} gauge", gauge.name);
+            let _ = writeln!(
+                out,
+                "{}{{platform=\"{}\"}} {}",
+                gauge.name,
+                escape(platform),
+                gauge.value
+            );
+        }
         out
     }
 }
@@ -134,7 +154,14 @@ mod tests {
         let metrics = Metrics::default();
         metrics.record("StartAgent", 200, Duration::from_millis(3));
         metrics.record("StartAgent", 400, Duration::from_millis(300));
-        let text = metrics.render("alibaba");
+        let gauge = Gauge {
+            name: "agentproof_things",
+            help: "Things held.",
+            value: 7,
+        };
+        let text = metrics.render("alibaba", &[gauge]);
+        assert!(text.contains("# TYPE agentproof_things gauge\n"));
+        assert!(text.contains(r#"agentproof_things{platform="alibaba"} 7"#));
         assert!(text.contains(
             r#"agentproof_requests_total{platform="alibaba",route="StartAgent",status="200"} 1"#
         ));
@@ -152,7 +179,7 @@ mod tests {
             metrics.record(&format!("/random/{i}"), 404, Duration::ZERO);
         }
         assert_eq!(metrics.routes.lock().unwrap().len(), MAX_ROUTES + 1);
-        assert!(metrics.render("duix").contains("route=\"other\""));
+        assert!(metrics.render("duix", &[]).contains("route=\"other\""));
     }
 
     #[test]

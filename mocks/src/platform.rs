@@ -7,17 +7,12 @@
 use crate::clock::VirtualClock;
 use crate::faults::{Faults, InjectedError};
 use crate::journal::Journal;
-use crate::metrics::Metrics;
+use crate::limits::Limits;
+use crate::metrics::{Gauge, Metrics};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Default largest request body accepted (larger ones get 413 in the platform's envelope).
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Largest query string accepted (longer ones get 414 in the platform's envelope). Below the
-/// 64 KiB at which the `http` crate itself refuses a URI, so our edge answers first.
-pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
 /// The request id given to one request, in its extensions; handlers put it in their answers.
 #[derive(Clone, Debug)]
@@ -37,8 +32,10 @@ pub struct RequestMeta<'a> {
 pub enum InfraError {
     /// The body is over the configured limit.
     PayloadTooLarge { limit: usize },
-    /// The query string is over [`MAX_QUERY_BYTES`].
+    /// The query string is over the configured limit.
     UriTooLong { limit: usize },
+    /// The header section is over the configured limit.
+    HeadersTooLarge { limit: usize },
     /// The body could not be read (client went away, broken chunking).
     BadBody(String),
     /// No route has that method and path.
@@ -59,6 +56,7 @@ impl InfraError {
         match self {
             InfraError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             InfraError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            InfraError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             InfraError::BadBody(_) | InfraError::BadAdminRequest(_) => StatusCode::BAD_REQUEST,
             InfraError::RouteNotFound | InfraError::AdminNotFound(_) => StatusCode::NOT_FOUND,
             InfraError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -76,6 +74,9 @@ impl InfraError {
             }
             InfraError::UriTooLong { limit } => {
                 format!("Query string is longer than the limit of {limit} bytes.")
+            }
+            InfraError::HeadersTooLarge { limit } => {
+                format!("Request headers are larger than the limit of {limit} bytes.")
             }
             InfraError::BadBody(why) => format!("Request body could not be read: {why}"),
             InfraError::RouteNotFound => "No such route on this server.".into(),
@@ -121,6 +122,12 @@ pub trait Platform: Send + Sync + 'static {
     fn openapi(&self) -> Option<serde_json::Value> {
         None
     }
+
+    /// Sizes of the platform's own bounded stores, shown at `/metrics` (so that a test or a soak
+    /// can see a bound hold).
+    fn gauges(&self) -> Vec<Gauge> {
+        Vec::new()
+    }
 }
 
 /// Everything one running mock shares between its edge, its admin API and its handlers.
@@ -130,7 +137,9 @@ pub struct MockContext {
     pub journal: Journal,
     pub faults: Faults,
     pub metrics: Metrics,
-    pub body_limit: usize,
+    /// The limits the edge and the connection loop apply. Give them with
+    /// [`MockContext::with_limits`]: the journal's capacity is read once, at construction.
+    pub limits: Limits,
     pub started: Instant,
     /// Requests the edge holds right now (admin calls excluded).
     pub in_flight: std::sync::atomic::AtomicUsize,
@@ -142,13 +151,18 @@ pub struct MockContext {
 impl MockContext {
     /// A context with default limits around `platform`, reading time from `clock`.
     pub fn new(platform: Arc<dyn Platform>, clock: VirtualClock) -> Self {
+        Self::with_limits(platform, clock, Limits::default())
+    }
+
+    /// A context around `platform` holding `limits`.
+    pub fn with_limits(platform: Arc<dyn Platform>, clock: VirtualClock, limits: Limits) -> Self {
         Self {
             platform,
             clock,
-            journal: Journal::default(),
+            journal: Journal::with_capacity(limits.journal_capacity),
             faults: Faults::default(),
             metrics: Metrics::default(),
-            body_limit: DEFAULT_BODY_LIMIT,
+            limits,
             started: Instant::now(),
             in_flight: Default::default(),
             admin_enabled: std::sync::atomic::AtomicBool::new(true),

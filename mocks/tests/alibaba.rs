@@ -1427,7 +1427,7 @@ mod malformed {
     #[tokio::test]
     async fn huge_queries_are_refused_with_a_4xx() {
         let mock = Mock::start().await;
-        let limit = mocks::platform::MAX_QUERY_BYTES;
+        let limit = mocks::limits::DEFAULT_MAX_QUERY_BYTES;
         // Just under the edge's limit reaches the gateway: the envelope, naming what is missing.
         let query = format!("Action=GetAgent&Big={}", "a".repeat(limit - 100));
         let reply = mock.raw("POST", &query, HeaderMap::new(), vec![]).await;

@@ -46,7 +46,7 @@ async fn start() -> (MockServer, Arc<TestPlatform>, reqwest::Client) {
 async fn start_with(admin_enabled: bool) -> (MockServer, Arc<TestPlatform>, reqwest::Client) {
     let platform = Arc::new(TestPlatform::default());
     let mut ctx = MockContext::new(platform.clone(), VirtualClock::new());
-    ctx.body_limit = 1024;
+    ctx.limits.max_body_bytes = 1024;
     if !admin_enabled {
         ctx.disable_admin();
     }

@@ -33,6 +33,7 @@ pub mod state;
 pub mod throttle;
 pub mod validate;
 
+use crate::limits::Limits;
 use crate::platform::{InfraError, MockContext, Platform, RequestId, RequestMeta};
 use crate::{MockServer, VirtualClock};
 use actions::{Action, ActionContext, Product};
@@ -266,6 +267,15 @@ impl Platform for Alibaba {
         envelope::error(&Failure::from(infra_api_error(error)), &origin)
     }
 
+    fn gauges(&self) -> Vec<crate::metrics::Gauge> {
+        vec![crate::metrics::Gauge {
+            name: "agentproof_alibaba_nonces",
+            help:
+                "SignatureNonces remembered for replay checks (at most [alibaba] nonce_capacity).",
+            value: self.nonce_count() as u64,
+        }]
+    }
+
     fn reset(&self) {
         lock(&self.nonces).clear();
         lock(&self.throttle).clear();
@@ -282,6 +292,7 @@ fn infra_api_error(error: &InfraError) -> ApiError {
             ..ApiError::request_too_large()
         },
         InfraError::UriTooLong { .. } => ApiError::new("RequestTooLarge", 414, message),
+        InfraError::HeadersTooLarge { .. } => ApiError::new("RequestTooLarge", 431, message),
         InfraError::BadBody(_) | InfraError::BadAdminRequest(_) => {
             ApiError::new("InvalidParameter", 400, message)
         }
@@ -321,10 +332,15 @@ async fn serve(AxumState(ab): AxumState<Arc<Alibaba>>, request: Request) -> Resp
     ab.answer(&parts.method, &parts.uri, &parts.headers, body, &request_id)
 }
 
-/// The platform, its context and its full router (admin routes included), ready to serve.
-pub fn build(config: AlibabaConfig, clock: VirtualClock) -> (Arc<MockContext>, Router) {
+/// The platform, its context (holding `limits`) and its full router (admin routes included),
+/// ready to serve with [`MockServer::start_with_limits`].
+pub fn build(
+    config: AlibabaConfig,
+    clock: VirtualClock,
+    limits: Limits,
+) -> (Arc<MockContext>, Router) {
     let alibaba = Arc::new(Alibaba::new(config, clock.clone()));
-    let ctx = Arc::new(MockContext::new(alibaba.clone(), clock));
+    let ctx = Arc::new(MockContext::with_limits(alibaba.clone(), clock, limits));
     let routes = Router::new()
         .route("/", get(serve).post(serve))
         .with_state(alibaba);
@@ -338,7 +354,7 @@ pub async fn start(
     clock: VirtualClock,
     addr: SocketAddr,
 ) -> std::io::Result<MockServer> {
-    let (_, router) = build(config, clock);
+    let (_, router) = build(config, clock, Limits::default());
     MockServer::start(router, addr).await
 }
 

@@ -75,6 +75,7 @@ pub use envelope::AuiError;
 pub use routes::ROUTES;
 
 use crate::clock::VirtualClock;
+use crate::limits::Limits;
 use crate::platform::{InfraError, MockContext, Platform, RequestMeta};
 use crate::server::MockServer;
 use axum::http::{HeaderMap, Method, Uri};
@@ -104,6 +105,7 @@ impl Platform for Aui {
         let code = match error {
             InfraError::PayloadTooLarge { .. } => "PayloadTooLarge",
             InfraError::UriTooLong { .. } => "UriTooLong",
+            InfraError::HeadersTooLarge { .. } => "HeadersTooLarge",
             InfraError::BadBody(_) | InfraError::BadAdminRequest(_) => "InvalidBody",
             InfraError::RouteNotFound | InfraError::AdminNotFound(_) => "NotFound",
             InfraError::MethodNotAllowed => "MethodNotAllowed",
@@ -117,9 +119,14 @@ impl Platform for Aui {
     fn reset(&self) {}
 }
 
-/// The AUI app server's context and whole application (its routes, `/__admin`, `/metrics`).
-pub fn build(config: AuiConfig, clock: VirtualClock) -> (Arc<MockContext>, Router) {
-    let ctx = Arc::new(MockContext::new(Arc::new(Aui), clock.clone()));
+/// The AUI app server's context (holding `limits`) and whole application (its routes,
+/// `/__admin`, `/metrics`); serve it with [`MockServer::start_with_limits`].
+pub fn build(config: AuiConfig, clock: VirtualClock, limits: Limits) -> (Arc<MockContext>, Router) {
+    let ctx = Arc::new(MockContext::with_limits(
+        Arc::new(Aui),
+        clock.clone(),
+        limits,
+    ));
     let state = Arc::new(state::AuiState::new(config, clock));
     let app = crate::server::app(ctx.clone(), routes::router(state));
     (ctx, app)
@@ -131,6 +138,6 @@ pub async fn start(
     clock: VirtualClock,
     addr: SocketAddr,
 ) -> std::io::Result<MockServer> {
-    let (_, app) = build(config, clock);
+    let (_, app) = build(config, clock, Limits::default());
     MockServer::start(app, addr).await
 }

@@ -16,6 +16,8 @@ pub const DEFAULT_QUOTA: u32 = 2;
 pub const MAX_QUOTA: u32 = 1000;
 /// The seed's limit for a webhook answer.
 pub const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 20_000;
+/// How long one WebSocket frame may wait for a client that does not read.
+pub const DEFAULT_WS_SEND_TIMEOUT_MS: u64 = 30_000;
 
 /// The mock's configuration. Every field has a default, so `{}` is a valid config.
 #[derive(Deserialize, Clone, Debug)]
@@ -29,6 +31,10 @@ pub struct DuixConfig {
     pub default_webhook: Option<String>,
     /// How long a webhook may take for a whole answer (seed 003: 20000 ms).
     pub webhook_timeout_ms: u64,
+    /// How long sending one WebSocket frame may take. A client that stops reading fills the
+    /// socket's buffers and the send waits; past this the connection is dropped and its session
+    /// ends, freeing the app's slot (at least 1 ms).
+    pub ws_send_timeout_ms: u64,
     /// Base of the `wsService` URL checkSig returns, e.g. `wss://duix.example.com`; by default it is
     /// `ws://` plus the Host header of the checkSig request.
     pub public_ws_base: Option<String>,
@@ -52,13 +58,15 @@ pub struct DuixApp {
 }
 
 impl Default for DuixConfig {
-    /// The demo app ([`DEMO_APP_ID`], [`DEMO_APP_KEY`], quota 2), no webhook, 20000 ms timeout.
+    /// The demo app ([`DEMO_APP_ID`], [`DEMO_APP_KEY`], quota 2), no webhook, 20000 ms webhook
+    /// timeout, 30000 ms WebSocket send timeout.
     fn default() -> Self {
         Self {
             apps: vec![DuixApp::default()],
             webhooks: BTreeMap::new(),
             default_webhook: None,
             webhook_timeout_ms: DEFAULT_WEBHOOK_TIMEOUT_MS,
+            ws_send_timeout_ms: DEFAULT_WS_SEND_TIMEOUT_MS,
             public_ws_base: None,
             webhook_bearer: None,
         }

@@ -39,7 +39,7 @@
 //! | `1007` | no dialogue: a conversationId with no webhook | 404 |
 //! | `1009` | the app's quota of concurrent sessions is used up (WebSocket `start`) | 429 |
 //! | `-1` | a malformed request (missing parameter, unreadable query or body) | 400 |
-//! | `-1` | unknown route / method, body too large | 404 / 405 / 413 |
+//! | `-1` | unknown route / method; body, query or headers too large | 404 / 405 / 413 / 414 / 431 |
 //! | `-1`, `40002`, … | injected through `/__admin/faults`, with the rule's status | rule's |
 //!
 //! Webhook failures (timeout, unreachable, non-2xx, unreadable answer) are `40002`, reported on the
@@ -60,6 +60,7 @@ pub mod ws;
 pub use config::{DuixApp, DuixConfig, DEMO_APP_ID, DEMO_APP_KEY};
 
 use crate::clock::VirtualClock;
+use crate::limits::Limits;
 use crate::platform::{InfraError, MockContext, Platform, RequestMeta};
 use crate::server::{self, MockServer};
 use auth::Apps;
@@ -69,6 +70,7 @@ use sessions::{Ending, Sessions};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::time::Duration;
 use webhook::Webhooks;
 
 /// Everything the handlers and sockets share.
@@ -79,6 +81,8 @@ pub struct Shared {
     webhooks: Webhooks,
     connections: AtomicUsize,
     public_ws_base: Option<String>,
+    /// How long one frame may wait for a client that does not read.
+    ws_send_timeout: Duration,
 }
 
 /// The DUIX platform as the shared machinery sees it.
@@ -121,8 +125,13 @@ impl Platform for Duix {
     }
 }
 
-/// The DUIX mock's whole application (platform routes, `/__admin`, the edge) and its context.
-pub fn build(config: DuixConfig, clock: VirtualClock) -> (Arc<MockContext>, axum::Router) {
+/// The DUIX mock's whole application (platform routes, `/__admin`, the edge) and its context,
+/// holding `limits`; serve it with [`MockServer::start_with_limits`].
+pub fn build(
+    config: DuixConfig,
+    clock: VirtualClock,
+    limits: Limits,
+) -> (Arc<MockContext>, axum::Router) {
     let shared = Arc::new(Shared {
         apps: config
             .apps
@@ -139,11 +148,12 @@ pub fn build(config: DuixConfig, clock: VirtualClock) -> (Arc<MockContext>, axum
         ),
         connections: AtomicUsize::new(0),
         public_ws_base: config.public_ws_base,
+        ws_send_timeout: Duration::from_millis(config.ws_send_timeout_ms.max(1)),
     });
     let platform = Arc::new(Duix {
         shared: shared.clone(),
     });
-    let ctx = Arc::new(MockContext::new(platform, clock));
+    let ctx = Arc::new(MockContext::with_limits(platform, clock, limits));
     let app = server::app(ctx.clone(), routes::router(shared));
     (ctx, app)
 }
@@ -154,6 +164,6 @@ pub async fn start(
     clock: VirtualClock,
     addr: SocketAddr,
 ) -> std::io::Result<MockServer> {
-    let (_ctx, app) = build(config, clock);
+    let (_ctx, app) = build(config, clock, Limits::default());
     MockServer::start(app, addr).await
 }

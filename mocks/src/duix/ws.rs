@@ -49,14 +49,14 @@ pub fn accept(
                     code: refused.error.code.into(),
                     message: refused.message(),
                 };
-                refuse(&mut socket, message, Ending::TokenRefused).await;
+                refuse(&mut socket, message, Ending::TokenRefused, &shared).await;
             }
             (Ok(_), None) => {
                 let message = ServerMessage::error(
                     DuixError::SYSTEM_ERROR,
                     format!("more than {MAX_CONNECTIONS} connections are open"),
                 );
-                refuse(&mut socket, message, Ending::Busy).await;
+                refuse(&mut socket, message, Ending::Busy, &shared).await;
             }
             (Ok(caller), Some(slot)) => Connection::new(shared, caller, slot).run(socket).await,
         }
@@ -148,16 +148,17 @@ impl Connection {
                 why = ended(&mut self.session) => Step::End(why),
                 Some(message) = self.out_rx.recv() => Step::Reply(message),
             };
+            let timeout = self.shared.ws_send_timeout;
             let ending = match step {
                 Step::Continue => continue,
-                Step::Reply(message) => match send(&mut socket, &message).await {
+                Step::Reply(message) => match send(&mut socket, &message, timeout).await {
                     Ok(()) => continue,
                     Err(()) => return,
                 },
-                Step::Fail(message, why) => {
-                    let _ = send(&mut socket, &message).await;
-                    why
-                }
+                Step::Fail(message, why) => match send(&mut socket, &message, timeout).await {
+                    Ok(()) => why,
+                    Err(()) => return,
+                },
                 Step::End(why) => why,
                 Step::Closed => {
                     // tungstenite queued the reply to the client's close frame; flush it
@@ -168,7 +169,7 @@ impl Connection {
                 Step::Gone => return,
             };
             self.session = None;
-            return close(&mut socket, ending).await;
+            return close(&mut socket, ending, timeout).await;
         }
     }
 
@@ -329,32 +330,49 @@ async fn ended(session: &mut Option<Live>) -> Ending {
     }
 }
 
-async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), ()> {
-    socket
-        .send(Message::text(message.to_text()))
-        .await
-        .map_err(|_| ())
+/// Sends one message; an error when the client has gone, or has not read it within `timeout`
+/// (its buffers are full): either way the caller drops the connection, and the session with it.
+async fn send(
+    socket: &mut WebSocket,
+    message: &ServerMessage,
+    timeout: Duration,
+) -> Result<(), ()> {
+    send_frame(socket, Message::text(message.to_text()), timeout).await
 }
 
-async fn refuse(socket: &mut WebSocket, error: ServerMessage, why: Ending) {
-    let _ = send(socket, &error).await;
-    close(socket, why).await;
+async fn send_frame(socket: &mut WebSocket, frame: Message, timeout: Duration) -> Result<(), ()> {
+    match tokio::time::timeout(timeout, socket.send(frame)).await {
+        Ok(sent) => sent.map_err(|_| ()),
+        Err(_) => {
+            tracing::info!("dropping a WebSocket client that has not read for {timeout:?}");
+            Err(())
+        }
+    }
+}
+
+async fn refuse(socket: &mut WebSocket, error: ServerMessage, why: Ending, shared: &Shared) {
+    let timeout = shared.ws_send_timeout;
+    if send(socket, &error, timeout).await.is_ok() {
+        close(socket, why, timeout).await;
+    }
 }
 
 /// `bye`, the close frame, then a short wait for the client's close frame.
-async fn close(socket: &mut WebSocket, why: Ending) {
-    let _ = send(
-        socket,
-        &ServerMessage::Bye {
-            reason: why.reason().into(),
-        },
-    )
-    .await;
+async fn close(socket: &mut WebSocket, why: Ending, timeout: Duration) {
+    let bye = ServerMessage::Bye {
+        reason: why.reason().into(),
+    };
+    if send(socket, &bye, timeout).await.is_err() {
+        return;
+    }
     let frame = CloseFrame {
         code: why.close_code(),
         reason: why.reason().into(),
     };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
+    if send_frame(socket, Message::Close(Some(frame)), timeout)
+        .await
+        .is_err()
+    {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
