@@ -10,6 +10,8 @@
 --   BENCH_MARKER  when set, every answer is checked: a 2xx status and this text in the body
 --                 (slower: wrk parses bodies only when `response` is defined; used in the
 --                 checking runs, never in the timed ones)
+-- A thread that reaches the end of a `once` file stops and says so (`exhausted`): wrk still
+-- waits out -d, so such a run's rate is void and the file must be longer.
 -- `done` prints one line `BENCH {json}` that bench/run.py reads.
 
 local path = assert(os.getenv("BENCH_FILE"), "BENCH_FILE is not set")
@@ -56,6 +58,7 @@ elseif mode == "once" then
   function request()
     local record = read_record(file)
     if record then return record end
+    exhausted = 1
     wrk.thread:stop()
     return idle
   end
@@ -89,15 +92,16 @@ local threads = {}
 function setup(thread) threads[#threads + 1] = thread end
 
 function done(summary, latency, requests)
-  local good, bad = 0, 0
+  local good, bad, exhausted = 0, 0, 0
   for _, thread in ipairs(threads) do
     good = good + (thread:get("good") or 0)
     bad = bad + (thread:get("bad") or 0)
+    exhausted = exhausted + (thread:get("exhausted") or 0)
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,' ..
-    '"good":%d,"bad":%d}\n',
+    '"good":%d,"bad":%d,"exhausted":%d}\n',
     summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    good, bad))
+    good, bad, exhausted))
 end

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""The load benchmark behind `scripts/bench`: every figure from one run on this machine.
+
+Starts each mock in its own process (so each one's memory is its own), a bare hyper server
+answering a fixed JSON body of the routes' mean answer size (the physical limit of the stack
+the mocks stand on), and WireMock 3 standalone serving the same answers as static stubs (the
+peer users would pick). Drives them all with wrk (-t1 -c32) through bench/wrk/requests.lua,
+measures latency at a fixed rate with bench-latency (coordinated omission corrected), runs
+`agentproof load` against the bare server beside wrk, and reads each mock's RSS after
+1,000,000 requests and with 10,000 idle keep-alive connections open. Prints one Markdown
+table and writes results.json. A benchmark, not a test: it checks that every answer was right
+(a fast wrong answer is no figure), never that a figure is high.
+
+Traffic goes to 127.0.0.1 only, bounded in count and time.
+"""
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN_DIR = ROOT / "target" / "release"  # --bin-dir sets it
+LUA = ROOT / "bench" / "wrk" / "requests.lua"
+BARE_MARKER = '"pad":"x'
+GOALS = {"ratio": 0.8, "chat_ratio": 0.35, "wiremock": 5.0, "p99_ms": 2.0,
+         "rss_1m_mib": 64, "rss_idle_mib": 128, "load_ratio": 0.5}
+
+
+class Settings:
+    def __init__(self, quick):
+        self.quick = quick
+        self.duration = 1 if quick else 10           # seconds per timed wrk run
+        self.warmup = 0.5 if quick else 2            # seconds of wrk before a mock's timed run
+        self.wiremock_warmup = 2 if quick else 15    # seconds of wrk per route before WireMock's
+        self.latency_duration = 1 if quick else 5
+        self.mix_requests = 20_000 if quick else 1_000_000
+        self.idle_connections = 200 if quick else 10_000
+
+
+def main():
+    global BIN_DIR
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds per step: keeps the command working (CI), no figure to quote")
+    parser.add_argument("--out", default=str(ROOT / "target" / "bench"),
+                        help="folder for request files, logs and results.json (default target/bench)")
+    parser.add_argument("--wiremock-jar", default=os.environ.get("BENCH_WIREMOCK_JAR"),
+                        help="WireMock 3 standalone jar (scripts/bench installs one)")
+    parser.add_argument("--bin-dir", default=str(BIN_DIR),
+                        help="where agentproof and the bench/ binaries are (default target/release)")
+    args = parser.parse_args()
+    BIN_DIR = Path(args.bin_dir).resolve()
+    settings = Settings(args.quick)
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    raise_fd_limit()
+    bench = Bench(settings, out, args.wiremock_jar)
+    try:
+        bench.run()
+    finally:
+        bench.stop_all()
+    (out / "results.json").write_text(json.dumps(bench.results, indent=2))
+    print(bench.table())
+    print(f"\nresults: {out / 'results.json'}")
+
+
+def raise_fd_limit():
+    """10,000 idle connections need as many descriptors, here and in the mocks we start."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"bench: {what} did not become healthy at {url} within {seconds} s")
+
+
+def rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Bench:
+    def __init__(self, settings, out, wiremock_jar):
+        self.s = settings
+        self.out = out
+        self.req = out / "req"
+        self.wiremock_jar = wiremock_jar
+        self.processes = {}
+        self.results = {"machine": machine(), "quick": settings.quick, "routes": {}, "goals": GOALS}
+
+    # ---- processes -------------------------------------------------------------------------
+
+    def start(self, name, command, **kwargs):
+        log = open(self.out / f"{name}.log", "w")
+        self.processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        return self.processes[name]
+
+    def stop(self, name):
+        process = self.processes.pop(name, None)
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def stop_all(self):
+        for name in list(self.processes):
+            self.stop(name)
+
+    def start_mocks(self, tag):
+        """alibaba, aui (its upstream the alibaba process) and duix, one process each."""
+        info = {}
+        ports = {p: free_port() for p in ("alibaba", "aui", "duix")}
+        binary = str(BIN_DIR / "agentproof")
+        a_info = self.out / f"{tag}-alibaba.json"
+        self.start(f"{tag}-alibaba", [binary, "mock", "--only", "alibaba", "--alibaba-port",
+                                      str(ports["alibaba"]), "--info-file", str(a_info)])
+        wait_healthy(f"http://127.0.0.1:{ports['alibaba']}/__admin/health", "the Alibaba mock")
+        info.update(json.loads(a_info.read_text()))
+        alibaba = info["alibaba"]
+        config = self.out / f"{tag}-aui.toml"
+        config.write_text(
+            "[aui.upstream]\n"
+            f"endpoint = \"{alibaba['url']}\"\n"
+            f"access_key_id = \"{alibaba['access_key_id']}\"\n"
+            f"access_key_secret = \"{alibaba['access_key_secret']}\"\n")
+        for platform in ("aui", "duix"):
+            path = self.out / f"{tag}-{platform}.json"
+            command = [binary, "mock", "--only", platform, f"--{platform}-port", str(ports[platform]),
+                       "--info-file", str(path)]
+            if platform == "aui":
+                command += ["--config", str(config)]
+            self.start(f"{tag}-{platform}", command)
+            wait_healthy(f"http://127.0.0.1:{ports[platform]}/__admin/health", f"the {platform} mock")
+            info.update(json.loads(path.read_text()))
+        info_file = self.out / f"{tag}-info.json"
+        info_file.write_text(json.dumps(info))
+        return info, info_file
+
+    def write_requests(self, info_file, records):
+        """Pre-signs requests (fresh nonces and timestamps) just before they are needed."""
+        subprocess.run([str(BIN_DIR / "bench-requests"), "--info", str(info_file), "--out",
+                        str(self.req), "--records", str(records)], check=True)
+        return json.loads((self.req / "routes.json").read_text())
+
+    # ---- wrk -------------------------------------------------------------------------------
+
+    def wrk(self, url, file, mode, seconds, marker=None, limit=None):
+        env = dict(os.environ, BENCH_FILE=str(file), BENCH_MODE=mode)
+        if marker:
+            env["BENCH_MARKER"] = marker
+        if limit:
+            env["BENCH_LIMIT"] = str(limit)
+        command = ["wrk", "-t1", "-c32", f"-d{max(math.ceil(seconds), 1)}s", "--timeout", "20s", "-s",
+                   str(LUA), url]
+        run = subprocess.run(command, env=env, capture_output=True, text=True)
+        line = next((l for l in run.stdout.splitlines() if l.startswith("BENCH ")), None)
+        if run.returncode != 0 or line is None:
+            sys.exit(f"bench: wrk failed on {url}:\n{run.stdout}\n{run.stderr}")
+        result = json.loads(line[len("BENCH "):])
+        result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+        result["stderr"] = run.stderr.strip()
+        return result
+
+    def throughput(self, url, route, what, marker=None):
+        """A checking run (every answer read), a warm-up, then the timed run. `marker` replaces
+        the route's (the bare server answers its own body to everything)."""
+        file = self.req / f"{route['file']}.req"
+        check_file = self.req / f"{route['file']}.check.req" if route["mode"] == "once" else file
+        check = self.wrk(url, check_file, route["mode"], 1, marker=marker or route["marker"])
+        if check["bad"] or check["good"] == 0 or check["status_errors"]:
+            sys.exit(f"bench: {what} answered {route['name']} wrongly ({check['bad']} of "
+                     f"{check['good'] + check['bad']}):\n{check['stderr']}")
+        if route["mode"] == "static" and self.s.warmup:
+            self.wrk(url, file, "static", self.s.warmup)
+        timed = self.wrk(url, file, route["mode"], self.s.duration)
+        if timed["exhausted"]:
+            sys.exit(f"bench: {file} ran out during {what}'s run: write more records")
+        errors = timed["status_errors"] + timed["socket_errors"]
+        if errors:
+            sys.exit(f"bench: {errors} non-2xx answers or socket errors from {what} on {route['name']}")
+        print(f"  {what:<9} {route['name']:<32} {timed['rps']:>10,.0f} req/s", flush=True)
+        return timed["rps"]
+
+    # ---- the steps -------------------------------------------------------------------------
+
+    def run(self):
+        print("bench: starting the mocks and the bare server", flush=True)
+        info, info_file = self.start_mocks("run")
+        routes = self.write_requests(info_file, 2_000)
+        bare_port = free_port()
+        self.start("bare", [str(BIN_DIR / "bare-hyper"), "--port", str(bare_port), "--body-file",
+                            str(self.req / "bare-body.json")])
+        bare = f"http://127.0.0.1:{bare_port}"
+        wait_healthy(bare + "/", "the bare server")
+        self.results["bare_body_bytes"] = routes["bare_body_bytes"]
+        self.measure_bare_static(bare)
+        self.measure_mocks(info, info_file, routes, bare)
+        self.measure_latency(info, info_file, routes, bare)
+        self.measure_wiremock(routes)
+        self.measure_load_generator(bare)
+        self.stop_all()
+        self.measure_memory()
+
+    def measure_bare_static(self, bare):
+        print("bench: throughput (wrk -t1 -c32)", flush=True)
+        get = self.req / "bare-get.req"
+        request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        get.write_bytes(f"{len(request)}\n".encode() + request)
+        route = {"name": "bare GET /", "file": "bare-get", "mode": "static", "marker": BARE_MARKER}
+        self.bare_static = self.throughput(bare, route, "bare")
+        self.results["bare"] = {"static_rps": self.bare_static}
+
+    def records_for(self, rps, seconds):
+        return int(rps * seconds * 1.3) + 5_000
+
+    def measure_mocks(self, info, info_file, routes, bare):
+        for route in routes["routes"]:
+            url = info[route["platform"]]["url"]
+            if route["mode"] == "once":
+                # Fresh signatures for this run: sized for the bare server, the fastest reader.
+                self.write_requests(info_file, self.records_for(self.bare_static, self.s.duration))
+                rps = self.throughput(url, route, "mock")
+                if "bare_once_rps" not in self.results["bare"]:
+                    # The baseline read from a file too: wrk pays the same Lua per request.
+                    self.results["bare"]["once_rps"] = self.throughput(bare, route, "bare", BARE_MARKER)
+                    self.results["bare_once_rps"] = True
+                baseline = self.results["bare"]["once_rps"]
+            else:
+                rps = self.throughput(url, route, "mock")
+                baseline = self.bare_static
+            self.results["routes"][route["name"]] = {
+                "platform": route["platform"], "rps": rps, "ratio": rps / baseline}
+        self.results.pop("bare_once_rps", None)
+
+    def latency(self, addr, file, mode, rate):
+        run = subprocess.run([str(BIN_DIR / "bench-latency"), "--addr", addr, "--file", str(file),
+                              "--mode", mode, "--rate", str(int(rate)), "--duration",
+                              str(self.s.latency_duration)], capture_output=True, text=True)
+        line = next((l for l in run.stdout.splitlines() if l.startswith("LATENCY ")), None)
+        if run.returncode != 0 or line is None:
+            sys.exit(f"bench: bench-latency failed on {addr}:\n{run.stdout}\n{run.stderr}")
+        return json.loads(line[len("LATENCY "):])
+
+    def measure_latency(self, info, info_file, routes, bare):
+        rate = self.bare_static / 2
+        self.results["latency_rate"] = rate
+        print(f"bench: latency at {rate:,.0f} req/s (half the bare server's saturation), "
+              "from each request's due time", flush=True)
+        self.results["bare"]["latency"] = self.latency(bare.removeprefix("http://"),
+                                                       self.req / "bare-get.req", "static", rate)
+        needed = int(rate * self.s.latency_duration) + 1_000
+        for route in routes["routes"]:
+            if route["mode"] == "once":
+                self.write_requests(info_file, needed)
+            addr = info[route["platform"]]["url"].removeprefix("http://")
+            entry = self.results["routes"][route["name"]]
+            file = self.req / f"{route['file']}.req"
+            entry["latency"] = self.latency(addr, file, route["mode"], rate)
+            # Half the route's own capacity too: what a user sees from a mock not overloaded.
+            own = entry["rps"] / 2
+            if route["mode"] == "once":
+                self.write_requests(info_file, int(own * self.s.latency_duration) + 1_000)
+            entry["latency_own"] = dict(self.latency(addr, file, route["mode"], own), rate=own)
+            print(f"  {route['name']:<32} {fmt_latency(entry['latency'])}; at {own:,.0f} req/s "
+                  f"{fmt_latency(entry['latency_own'])}", flush=True)
+
+    def measure_wiremock(self, routes):
+        if not self.wiremock_jar or not Path(self.wiremock_jar).is_file():
+            print("bench: no WireMock jar (scripts/bench installs one): its rows are skipped", flush=True)
+            return
+        port = free_port()
+        self.start("wiremock", ["java", "-jar", self.wiremock_jar, "--port", str(port),
+                                "--root-dir", str(self.req / "wiremock"), "--no-request-journal",
+                                "--disable-request-logging", "--disable-banner"])
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url + "/__admin/health", "WireMock", seconds=120)
+        print(f"bench: WireMock {self.wiremock_version(url)}, after a JIT warm-up of "
+              f"{self.s.wiremock_warmup} s per route", flush=True)
+        for route in routes["routes"]:
+            # WireMock ignores nonces: the check file serves as its warm-up, again and again.
+            self.wrk(url, self.req / (route["file"] + (".check.req" if route["mode"] == "once" else ".req")),
+                     "cycle" if route["mode"] == "once" else "static", self.s.wiremock_warmup)
+        for route in routes["routes"]:
+            mode = "cycle" if route["mode"] == "once" else "static"
+            peer = dict(route, mode=mode)
+            if mode == "cycle":
+                peer["file"] = route["file"] + ".check"
+            rps = self.throughput(url, dict(peer, mode=mode), "WireMock")
+            entry = self.results["routes"][route["name"]]
+            entry["wiremock_rps"] = rps
+            entry["vs_wiremock"] = entry["rps"] / rps
+        self.stop("wiremock")
+
+    def wiremock_version(self, url):
+        try:
+            with urllib.request.urlopen(url + "/__admin/version", timeout=5) as answer:
+                return json.loads(answer.read()).get("version", "3")
+        except (OSError, ValueError):
+            return "3"
+
+    def measure_load_generator(self, bare):
+        print("bench: agentproof load (http-get, 32 users) against wrk, on the bare server", flush=True)
+        seconds = max(3, self.s.duration)
+        report = self.out / "load-report"
+        run = subprocess.run([str(BIN_DIR / "agentproof"), "load", "--scenario", "http-get",
+                              "--target", f"http={bare}/", "--users", "32", "--run-time",
+                              f"{seconds}s", "--report-dir", str(report)],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"bench: agentproof load failed:\n{run.stdout}\n{run.stderr}")
+        series = json.loads((report / "report.json").read_text())["series"]
+        # Whole seconds only: the first holds the users' start, the last is cut by the end.
+        steady = [s["requests"] for s in series[1:-1]] or [s["requests"] for s in series]
+        rps = sum(steady) / len(steady)
+        self.results["load"] = {"rps": rps, "wrk_rps": self.bare_static, "ratio": rps / self.bare_static}
+        print(f"  agentproof load {rps:,.0f} req/s, wrk {self.bare_static:,.0f} req/s", flush=True)
+
+    def measure_memory(self):
+        n = self.s.mix_requests
+        print(f"bench: memory: fresh mocks, RSS after {n:,} requests of a mix each, then with "
+              f"{self.s.idle_connections:,} idle keep-alive connections", flush=True)
+        info, info_file = self.start_mocks("mem")
+        routes = {r["file"]: r for r in self.write_requests(info_file, n // 2 + 100)["routes"]}
+        mixes = {
+            "aui": ["aui-rtc", "aui-rtc", "aui-rtc", "aui-chat"],   # the token storm's 3:1
+            "duix": ["duix-checksig", "duix-concurrent"],
+        }
+        memory = {}
+        for platform in ("alibaba", "aui", "duix"):
+            url = info[platform]["url"]
+            pid = self.processes[f"mem-{platform}"].pid
+            started = rss_mib(pid)
+            if platform == "alibaba":
+                served = sum(self.drain(url, self.req / f"{f}.req") for f in ("alibaba-v3", "alibaba-v1"))
+            else:
+                served = self.cycle(url, mixes[platform], n)
+            after = rss_mib(pid)
+            idle = self.with_idle_connections(url, pid)
+            memory[platform] = {"rss_start_mib": started, "requests": served,
+                                "rss_after_mix_mib": after, "rss_idle_mib": idle}
+            print(f"  {platform:<8} start {started:.1f} MiB, after {served:,} requests "
+                  f"{after:.1f} MiB, with idle connections {idle:.1f} MiB", flush=True)
+        self.results["memory"] = memory
+        self.results["idle_connections"] = self.s.idle_connections
+
+    def drain(self, url, file):
+        """Each record of a `once` file sent, to its end; the requests answered."""
+        expected = self.results["routes"]["alibaba GetAgent (V3)"]["rps"]
+        records = sum(1 for _ in records_of(file))
+        result = self.wrk(url, file, "once", records / expected * 1.5 + 2)
+        if result["status_errors"] or result["socket_errors"]:
+            sys.exit(f"bench: errors while draining {file.name}")
+        return result["requests"]
+
+    def cycle(self, url, files, count):
+        mix = self.req / ("mix-" + "-".join(sorted(set(files))) + ".req")
+        with open(mix, "wb") as out:
+            for name in files:
+                out.write((self.req / f"{name}.req").read_bytes())
+        served = 0
+        while served < count:
+            # wrk loses the requests in flight when a thread stops: ask for a few more.
+            result = self.wrk(url, mix, "cycle", 5 if not self.s.quick else 1, limit=count - served + 64)
+            if result["status_errors"] or result["socket_errors"] or result["requests"] == 0:
+                sys.exit(f"bench: errors or no answer in the {mix.name} mix")
+            served += result["requests"]
+        return served
+
+    def with_idle_connections(self, url, pid):
+        holder = subprocess.Popen([str(BIN_DIR / "idle-conns"), "--addr", url.removeprefix("http://"),
+                                   "--count", str(self.s.idle_connections)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = holder.stdout.readline()
+        if not ready.startswith("ready"):
+            holder.kill()
+            sys.exit(f"bench: could not open {self.s.idle_connections} idle connections to {url}")
+        rss = rss_mib(pid)
+        holder.stdin.close()
+        holder.wait(30)
+        return rss
+
+    # ---- the table -------------------------------------------------------------------------
+
+    def table(self):
+        r = self.results
+        m = r["machine"]
+        rate = r.get("latency_rate", 0)
+        lines = [
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, {m['kernel']}; "
+            f"wrk -t1 -c32, {self.s.duration} s per run{' (--quick: not figures to quote)' if r['quick'] else ''}.",
+            f"Bare hyper server: {r['bare']['static_rps']:,.0f} req/s from a cached request, "
+            f"{r['bare'].get('once_rps', 0):,.0f} req/s from a request file "
+            f"(the Alibaba rows' baseline); body {r['bare_body_bytes']} bytes.",
+            "",
+            f"| route | req/s | × bare | WireMock req/s | × WireMock | p50 / p99 / max at {rate:,.0f} req/s "
+            "| p50 / p99 / max at half its own req/s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        bare_lat = r["bare"].get("latency")
+        if bare_lat:
+            lines.append(f"| bare hyper (baseline) | {r['bare']['static_rps']:,.0f} | 1.00 | | | {fmt_latency(bare_lat)} "
+                         f"| {fmt_latency(bare_lat)} |")
+        for name, e in r["routes"].items():
+            wiremock = f"{e['wiremock_rps']:,.0f}" if "wiremock_rps" in e else "n/a"
+            vs = f"{e['vs_wiremock']:.1f}" if "vs_wiremock" in e else "n/a"
+            lines.append(f"| {name} | {e['rps']:,.0f} | {e['ratio']:.2f} | {wiremock} | {vs} | "
+                         f"{fmt_latency(e.get('latency'))} | {fmt_latency(e.get('latency_own'))} |")
+        if "load" in r:
+            lines += ["", f"Load generator on the bare server: agentproof load {r['load']['rps']:,.0f} req/s, "
+                          f"wrk {r['load']['wrk_rps']:,.0f} req/s: **{r['load']['ratio']:.2f}x** wrk."]
+        if "memory" in r:
+            lines += ["", f"| mock | RSS at start | requests | RSS after | RSS with {r['idle_connections']:,} idle connections |",
+                      "| --- | ---: | ---: | ---: | ---: |"]
+            for platform, e in r["memory"].items():
+                lines.append(f"| {platform} | {e['rss_start_mib']:.1f} MiB | {e['requests']:,} | "
+                             f"{e['rss_after_mix_mib']:.1f} MiB | {e['rss_idle_mib']:.1f} MiB |")
+        return "\n".join(lines)
+
+
+def fmt_latency(latency):
+    if not latency:
+        return "n/a"
+    ms = lambda us: f"{us / 1000:.2f}"
+    failed = f" ({latency['failed']} failed)" if latency["failed"] else ""
+    return f"{ms(latency['p50_us'])} / {ms(latency['p99_us'])} / {ms(latency['max_us'])} ms{failed}"
+
+
+def records_of(file):
+    with open(file, "rb") as f:
+        while True:
+            length = f.readline()
+            if not length:
+                return
+            f.seek(int(length), os.SEEK_CUR)
+            yield length
+
+
+def machine():
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_kib / 1024 / 1024,
+            "kernel": os.uname().release}
+
+
+if __name__ == "__main__":
+    main()
