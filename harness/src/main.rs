@@ -4,17 +4,21 @@
 
 use clap::Parser;
 use std::process::ExitCode;
+use tracing::{Level, Metadata};
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = harness::cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AGENTPROOF_LOG")
-                // goose warns once per failed request; the load reports count those instead.
-                .unwrap_or_else(|_| "warn,goose=error".into()),
-        )
+    let levels = EnvFilter::try_from_env("AGENTPROOF_LOG")
+        // goose warns once per failed request; the load reports count those instead.
+        .unwrap_or_else(|_| "warn,goose=error".into());
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .init();
+        .with_filter(levels)
+        .with_filter(filter_fn(carries_no_secret));
+    tracing_subscriber::registry().with(logs).init();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(harness::run(cli)),
         Err(e) => {
@@ -22,4 +26,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether an event may be logged at any level asked for. tungstenite logs every client handshake
+/// request whole at trace, and a DUIX WebSocket URL carries its token as `sig`: those events are
+/// dropped (tests/secrets.rs runs every command at trace and searches the output).
+fn carries_no_secret(event: &Metadata<'_>) -> bool {
+    !(*event.level() == Level::TRACE && event.target().starts_with("tungstenite::handshake"))
 }

@@ -160,11 +160,78 @@ impl Http {
     }
 
     /// Sends, reads the answer (at most [`MAX_BODY`] bytes), and records the time under `route`.
+    /// Sent again when the connection closed unanswered only if it is a GET or HEAD
+    /// ([`Retry::by_method`]).
     pub async fn send(
         &self,
         platform: Platform,
         route: &str,
         request: reqwest::RequestBuilder,
+    ) -> Reply {
+        let (client, request) = request.build_split();
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => return Reply::none(platform, route, Duration::ZERO, error_chain(&e), false),
+        };
+        let again = match Retry::by_method(request.method().as_str()) {
+            Retry::Once => request.try_clone(),
+            Retry::Never => None,
+        };
+        self.deliver(platform, route, &client, request, || again)
+            .await
+    }
+
+    /// Sends the request `build` makes to `base`, timed under its route. When the connection
+    /// closed unanswered and `retry` is [`Retry::Once`], `build` makes it again (a signed request
+    /// gets a fresh nonce, date and token: a blind resend would be refused as a replay) and that
+    /// is sent once.
+    pub async fn send_built(
+        &self,
+        platform: Platform,
+        base: &str,
+        retry: Retry,
+        build: impl Fn() -> HttpRequest,
+    ) -> Reply {
+        let first = build();
+        let route = first.route.clone();
+        let request = match self.reqwest_request(base, first) {
+            Ok(request) => request,
+            Err(e) => return Reply::none(platform, &route, Duration::ZERO, error_chain(&e), false),
+        };
+        let again = || match retry {
+            Retry::Once => self.reqwest_request(base, build()).ok(),
+            Retry::Never => None,
+        };
+        self.deliver(platform, &route, &self.client, request, again)
+            .await
+    }
+
+    fn reqwest_request(
+        &self,
+        base: &str,
+        request: HttpRequest,
+    ) -> Result<reqwest::Request, reqwest::Error> {
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut builder = self.client.request(method, request.url(base));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if !request.body.is_empty() {
+            builder = builder.body(request.body);
+        }
+        builder.build()
+    }
+
+    /// Sends `request`; if the connection closed before any answer, sends what `again` gives, if
+    /// anything. Reads the answer and records the time under `route`.
+    async fn deliver(
+        &self,
+        platform: Platform,
+        route: &str,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        again: impl FnOnce() -> Option<reqwest::Request>,
     ) -> Reply {
         if self.hung() {
             let why = format!(
@@ -174,11 +241,12 @@ impl Http {
             return Reply::none(platform, route, Duration::ZERO, why, true);
         }
         let started = Instant::now();
-        let retry = request.try_clone();
-        let mut outcome = exchange(request).await;
-        if let (Some(retry), Err(e)) = (retry, &outcome) {
-            if closed_unanswered(e) {
-                outcome = exchange(retry).await;
+        let mut outcome = exchange(client, request).await;
+        let mut not_repeated = false;
+        if matches!(&outcome, Err(e) if closed_unanswered(e)) {
+            match again() {
+                Some(again) => outcome = exchange(client, again).await,
+                None => not_repeated = true,
             }
         }
         let mut elapsed = started.elapsed();
@@ -203,35 +271,57 @@ impl Http {
                 let why = format!("timed out after {} ms", self.timeout.as_millis());
                 Reply::none(platform, route, elapsed, why, true)
             }
-            Err(e) => Reply::none(platform, route, elapsed, error_chain(&e), false),
+            Err(e) => {
+                let mut why = error_chain(&e);
+                if not_repeated {
+                    why.push_str(" (not sent again: the target may have acted on it)");
+                }
+                Reply::none(platform, route, elapsed, why, false)
+            }
         }
     }
 }
 
-impl Http {
-    /// Sends a request built by [`protocol::request`] to `base`, timed under its route.
-    pub async fn send_built(&self, platform: Platform, base: &str, request: HttpRequest) -> Reply {
-        let method =
-            reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-        let mut builder = self.client.request(method, request.url(base));
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+/// Whether a request may go out a second time when the connection closed before any answer:
+/// the race of a pooled keep-alive connection the target closed as the request went out. The
+/// target may have read and acted on it, so only a request whose repeat changes nothing is sent
+/// again, and never a Start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// The failure is reported: a Start, a Stop, a login, any POST not known to be a read.
+    Never,
+    /// Sent once more: a GET or HEAD, or a read action (re-signed when it is signed).
+    Once,
+}
+
+impl Retry {
+    /// GET and HEAD are safe to repeat (RFC 9110 §9.2.1); any other method is not, unless the
+    /// caller knows the request only reads (it then says [`Retry::Once`] itself).
+    pub fn by_method(method: &str) -> Retry {
+        match method {
+            "GET" | "HEAD" => Retry::Once,
+            _ => Retry::Never,
         }
-        if !request.body.is_empty() {
-            builder = builder.body(request.body);
+    }
+
+    /// [`Retry::Once`] when `read` holds, else [`Retry::Never`].
+    pub fn if_read(read: bool) -> Retry {
+        if read {
+            Retry::Once
+        } else {
+            Retry::Never
         }
-        self.send(platform, &request.route, builder).await
     }
 }
 
 async fn exchange(
-    request: reqwest::RequestBuilder,
+    client: &reqwest::Client,
+    request: reqwest::Request,
 ) -> Result<(u16, Vec<u8>, bool), reqwest::Error> {
-    read_bounded(request.send().await?).await
+    read_bounded(client.execute(request).await?).await
 }
 
-/// The connection closed before any answer: the race of a pooled keep-alive connection the
-/// target closed as the request went out. Sent again once, on a fresh connection.
+/// The connection closed before any answer (see [`Retry`]).
 fn closed_unanswered(error: &reqwest::Error) -> bool {
     error.is_request() && error_chain(error).contains("connection closed before message completed")
 }
@@ -405,10 +495,13 @@ impl Alibaba {
         self.send(&AliRequest::new(action, params)).await
     }
 
+    /// Sends `request`; a read action is sent again, re-signed, if the connection closed
+    /// unanswered, unless it carries a fixed nonce (a second send would be a replay).
     pub async fn send(&self, request: &AliRequest) -> Reply {
-        let built = self.signed(request);
+        let fixed_nonce = matches!(request.tamper, Tamper::Nonce(_));
+        let retry = Retry::if_read(request::alibaba::is_read(&request.action) && !fixed_nonce);
         self.http
-            .send_built(Platform::Alibaba, &self.url, built)
+            .send_built(Platform::Alibaba, &self.url, retry, || self.signed(request))
             .await
     }
 
@@ -507,8 +600,11 @@ pub struct Aui {
 impl Aui {
     /// `POST /api/v2/aiagent/login`; on success the client sends the token from then on.
     pub async fn login(&mut self, user: &Pair) -> Reply {
-        let login = request::aui::login(&user.id, &user.secret);
-        let reply = self.http.send_built(Platform::Aui, &self.url, login).await;
+        let login = || request::aui::login(&user.id, &user.secret);
+        let reply = self
+            .http
+            .send_built(Platform::Aui, &self.url, Retry::Never, login)
+            .await;
         if let Some(token) = reply.str("token").filter(|_| reply.status == 200) {
             self.bearer = Some(token.to_string());
         }
@@ -526,14 +622,19 @@ impl Aui {
         .await
     }
 
+    /// Sends `request`; only a read (describe) is sent again if the connection closed unanswered.
     pub async fn send(&self, request: &AuiRequest) -> Reply {
         let authorization = match &request.auth {
             Auth::Session => self.bearer.as_deref().map(request::aui::bearer),
             Auth::None => None,
             Auth::Header(value) => Some(value.clone()),
         };
-        let built = request::aui::post(request.path, request.body.clone(), authorization);
-        self.http.send_built(Platform::Aui, &self.url, built).await
+        let build =
+            || request::aui::post(request.path, request.body.clone(), authorization.clone());
+        let retry = Retry::if_read(request::aui::is_read(request.path));
+        self.http
+            .send_built(Platform::Aui, &self.url, retry, build)
+            .await
     }
 }
 
@@ -599,14 +700,20 @@ impl Duix {
         .await
     }
 
+    /// Sends `request`, a GET: sent again (with a fresh token when it carries a good one) if
+    /// the connection closed unanswered.
     pub async fn send(&self, request: &DuixRequest) -> Reply {
-        let token = match &request.token {
-            Token::Good => Some(self.token(1800)),
-            Token::None => None,
-            Token::Raw(raw) => Some(raw.clone()),
+        let build = || {
+            let token = match &request.token {
+                Token::Good => Some(self.token(1800)),
+                Token::None => None,
+                Token::Raw(raw) => Some(raw.clone()),
+            };
+            request::duix::get(&request.path, &request.query, token)
         };
-        let built = request::duix::get(&request.path, &request.query, token);
-        self.http.send_built(Platform::Duix, &self.url, built).await
+        self.http
+            .send_built(Platform::Duix, &self.url, Retry::by_method("GET"), build)
+            .await
     }
 }
 
@@ -676,27 +783,150 @@ mod tests {
         assert_eq!(reply.status, 302, "{}", reply.describe());
     }
 
-    #[tokio::test]
-    async fn a_connection_closed_without_an_answer_is_retried_once_on_a_new_one() {
+    /// A raw TCP server that reads each request whole and closes the connection without a word
+    /// the first `unanswered` times, then answers `200 {}`. Returns its URL and the head of
+    /// every request it read.
+    async fn closing_server(unanswered: usize) -> (String, Arc<Mutex<Vec<String>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
         tokio::spawn(async move {
-            for answer in [false, true] {
-                let (mut socket, _) = listener.accept().await.unwrap();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut bytes = Vec::new();
                 let mut buffer = [0u8; 4096];
-                let _ = socket.read(&mut buffer).await;
-                if answer {
-                    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
-                    socket.write_all(ok.as_bytes()).await.unwrap();
+                // The whole request is read before closing: unread bytes would turn the close
+                // into a reset, which is another failure than the one under test.
+                let head_end = loop {
+                    if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break bytes.len(),
+                        Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                while bytes.len() < head_end + length {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let count = {
+                    let mut heads = seen.lock().unwrap();
+                    heads.push(head);
+                    heads.len()
+                };
+                if count > unanswered {
+                    let ok = "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}";
+                    let _ = socket.write_all(ok.as_bytes()).await;
                 }
             }
         });
+        (url, heads)
+    }
+
+    fn sent(heads: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+        heads.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn a_get_closed_without_an_answer_is_sent_again_once() {
+        let (url, heads) = closing_server(1).await;
         let http = Http::new().unwrap();
-        let reply = http
-            .send(Platform::Aui, "r", http.client().post(url).body("{}"))
-            .await;
+        let reply = http.send(Platform::Duix, "r", http.client().get(url)).await;
         assert_eq!(reply.status, 200, "{}", reply.describe());
+        assert_eq!(sent(&heads).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_post_closed_without_an_answer_is_not_sent_again() {
+        let (url, heads) = closing_server(1).await;
+        let http = Http::new().unwrap();
+        let request = http.client().post(url).body("{}");
+        let reply = http.send(Platform::Aui, "r", request).await;
+        assert_eq!(reply.status, 0, "{}", reply.describe());
+        assert!(
+            reply.describe().contains("not sent again"),
+            "{}",
+            reply.describe()
+        );
+        assert_eq!(sent(&heads).len(), 1);
+    }
+
+    fn alibaba(url: String) -> Alibaba {
+        Alibaba {
+            http: Http::new().unwrap(),
+            url,
+            key: Pair {
+                id: "testid".into(),
+                secret: "testsecret".into(),
+            },
+            clock: ClockOffset::default(),
+        }
+    }
+
+    fn nonce_of(head: &str) -> Option<&str> {
+        head.lines()
+            .find_map(|line| line.strip_prefix("x-acs-signature-nonce:"))
+            .map(str::trim)
+    }
+
+    #[tokio::test]
+    async fn an_alibaba_start_is_never_sent_twice() {
+        for action in ["StartAgent", "StartAIAgentInstance"] {
+            let (url, heads) = closing_server(1).await;
+            let reply = alibaba(url).call(action, &[]).await;
+            assert_eq!(reply.status, 0, "{action}: {}", reply.describe());
+            assert_eq!(sent(&heads).len(), 1, "{action}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_alibaba_read_is_sent_again_re_signed_with_a_fresh_nonce() {
+        let (url, heads) = closing_server(1).await;
+        let reply = alibaba(url).call("GetAgent", &[("TaskId", "t1")]).await;
+        assert_eq!(reply.status, 200, "{}", reply.describe());
+        let heads = sent(&heads);
+        assert_eq!(heads.len(), 2);
+        let nonces: Vec<_> = heads.iter().map(|h| nonce_of(h)).collect();
+        assert!(nonces[0].is_some(), "{heads:?}");
+        assert_ne!(nonces[0], nonces[1], "a blind resend replays the nonce");
+    }
+
+    #[tokio::test]
+    async fn an_alibaba_read_with_a_fixed_nonce_is_not_sent_again() {
+        let (url, heads) = closing_server(1).await;
+        let request = AliRequest::new("DescribeAIAgentInstance", &[("InstanceId", "i")])
+            .tampered(Tamper::Nonce("0123456789abcdef0123456789abcdef".into()));
+        let reply = alibaba(url).send(&request).await;
+        assert_eq!(reply.status, 0, "{}", reply.describe());
+        assert_eq!(sent(&heads).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_aui_start_is_never_sent_twice_but_a_describe_is() {
+        for (path, sends, status) in [
+            (request::aui::START_AI_AGENT_INSTANCE, 1, 0),
+            (request::aui::DESCRIBE_AI_AGENT_INSTANCE, 2, 200),
+        ] {
+            let (url, heads) = closing_server(1).await;
+            let aui = Aui {
+                http: Http::new().unwrap(),
+                url,
+                bearer: Some("t0k".into()),
+            };
+            let reply = aui.post(path, &serde_json::json!({"user_id": "u1"})).await;
+            assert_eq!(reply.status, status, "{path}: {}", reply.describe());
+            assert_eq!(sent(&heads).len(), sends, "{path}");
+        }
     }
 
     #[test]

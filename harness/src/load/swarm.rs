@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// Flags of ours the workers must not inherit (each gets its own, or the parent keeps them).
-const PARENT_ONLY: [&str; 8] = [
+const PARENT_ONLY: [&str; 9] = [
     "--dashboard",
+    "--no-progress",
     "--workers",
     "--report-dir",
     "--junit",
@@ -137,8 +138,10 @@ fn worker_args(args: Vec<String>) -> Vec<String> {
         }
         let flag = arg.split('=').next().unwrap_or_default();
         if PARENT_ONLY.contains(&flag) {
-            // `--dry-run` and `--dashboard` take no value; the others do unless `--flag=value`.
-            skip_value = !matches!(flag, "--dry-run" | "--dashboard") && !arg.contains('=');
+            // These three take no value; the others do unless `--flag=value`. (`--no-progress`
+            // is given to every worker anyway: twice would be a usage error.)
+            skip_value = !matches!(flag, "--dry-run" | "--dashboard" | "--no-progress")
+                && !arg.contains('=');
             continue;
         }
         kept.push(arg);
@@ -226,6 +229,7 @@ mod tests {
             "8",
             "--dry-run",
             "--dashboard",
+            "--no-progress",
             "--rate",
             "9",
         ];

@@ -60,14 +60,9 @@ pub fn authenticate(
     }
 }
 
+/// The catalog says which code each refusal gets (`40001` for another key, else `1006`).
 fn refused(error: &JwtError, source: &str) -> ApiError {
-    match error {
-        JwtError::BadSignature => ApiError::new(
-            DuixError::INVALID_APP_CREDENTIALS,
-            format!("{source} is not signed with this app's key"),
-        ),
-        other => ApiError::new(DuixError::from(other), format!("{source}: {other}")),
-    }
+    ApiError::new(DuixError::from(error), format!("{source}: {error}"))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ impl DuixError {
     /// `1005`: no `token` header (or `sig` query).
     pub const TOKEN_REQUIRED: DuixError =
         DuixError::new("1005", "token不能为空 (token is required)");
-    /// `1006`: the token is malformed, badly signed or expired.
+    /// `1006`: the token is malformed, expired, not yet valid or not HS256.
     pub const TOKEN_INVALID: DuixError =
         DuixError::new("1006", "token失效 (token is invalid or expired)");
     /// `1007`: the conversation (dialogue script) does not exist.
@@ -35,7 +35,7 @@ impl DuixError {
     /// `2002`: the session does not exist.
     pub const SESSION_NOT_FOUND: DuixError =
         DuixError::new("2002", "会话信息不存在 (session does not exist)");
-    /// `40001`: unknown appId or wrong appKey.
+    /// `40001`: unknown appId, or a token signed with a key other than the app's appKey.
     pub const INVALID_APP_CREDENTIALS: DuixError = DuixError::new(
         "40001",
         "appid或者appsecret无效 (appId or appSecret is invalid)",
@@ -72,9 +72,17 @@ impl DuixError {
 }
 
 impl From<&JwtError> for DuixError {
-    /// Every refused token is `1006`: the platform does not say why.
-    fn from(_: &JwtError) -> Self {
-        DuixError::TOKEN_INVALID
+    /// A signature made with another key means the appId/appSecret pair is wrong: `40001`, as for
+    /// an unknown appId. Every other refusal is about the token itself: `1006` (the platform does
+    /// not say which). The match names each kind so that a new one has to be placed here.
+    fn from(error: &JwtError) -> Self {
+        match error {
+            JwtError::BadSignature => DuixError::INVALID_APP_CREDENTIALS,
+            JwtError::Malformed(_)
+            | JwtError::Expired { .. }
+            | JwtError::UnsupportedAlg
+            | JwtError::NotYetValid { .. } => DuixError::TOKEN_INVALID,
+        }
     }
 }
 
@@ -93,7 +101,23 @@ mod tests {
     }
 
     #[test]
-    fn token_errors_map_to_1006() {
-        assert_eq!(DuixError::from(&JwtError::BadSignature).code, "1006");
+    fn a_signature_made_with_another_key_maps_to_40001() {
+        assert_eq!(
+            DuixError::from(&JwtError::BadSignature),
+            DuixError::INVALID_APP_CREDENTIALS
+        );
+    }
+
+    #[test]
+    fn every_other_token_refusal_maps_to_1006() {
+        let refusals = [
+            JwtError::Malformed("not three parts".into()),
+            JwtError::Expired { exp: 1, now: 2 },
+            JwtError::UnsupportedAlg,
+            JwtError::NotYetValid { at: 3, now: 2 },
+        ];
+        for refusal in &refusals {
+            assert_eq!(DuixError::from(refusal).code, "1006", "{refusal}");
+        }
     }
 }

@@ -18,6 +18,13 @@ pub fn api_version(action: &str) -> &'static str {
     }
 }
 
+/// Whether an action only reads (RTC `GetAgent`, ICE `DescribeAIAgentInstance`): sending it again,
+/// re-signed with a fresh nonce, changes nothing on the platform. Every other action starts,
+/// stops, changes or issues something.
+pub fn is_read(action: &str) -> bool {
+    matches!(action, "GetAgent" | "DescribeAIAgentInstance")
+}
+
 /// The route template an action is timed under: `alibaba <Action>`.
 pub fn route(action: &str) -> String {
     format!("alibaba {action}")
@@ -115,6 +122,19 @@ mod tests {
             secret: "testsecret",
             date: "2025-07-18T06:39:08Z",
             nonce,
+        }
+    }
+
+    #[test]
+    fn only_get_and_describe_are_reads() {
+        assert!(is_read("GetAgent") && is_read("DescribeAIAgentInstance"));
+        for action in [
+            "StartAgent",
+            "StartAIAgentInstance",
+            "StopAgent",
+            "GenerateAIAgentCall",
+        ] {
+            assert!(!is_read(action), "{action}");
         }
     }
 

@@ -16,6 +16,12 @@ pub const DESCRIBE_AI_AGENT_INSTANCE: &str = "/api/v2/aiagent/describeAIAgentIns
 /// Stops an AI-agent instance.
 pub const STOP_AI_AGENT_INSTANCE: &str = "/api/v2/aiagent/stopAIAgentInstance";
 
+/// Whether a path only reads (`describeAIAgentInstance`): its POST may be sent again and changes
+/// nothing. Login and the token calls issue something, start and stop act upstream.
+pub fn is_read(path: &str) -> bool {
+    path == DESCRIBE_AI_AGENT_INSTANCE
+}
+
 /// The route template of a path: `aui POST <path>`.
 pub fn route(path: &str) -> String {
     format!("aui POST {path}")
