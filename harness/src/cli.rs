@@ -223,7 +223,8 @@ pub struct CredentialArgs {
 /// as-sent latency is kept beside it.
 ///
 /// Scenarios (agentproof load --list says what each does): aui-token-storm, aui-call-lifecycle,
-/// alibaba-openapi, duix-session-churn, duix-webhook.
+/// alibaba-openapi, duix-session-churn, duix-webhook, http-get (any server: the generator's own
+/// ceiling).
 ///
 /// Reports in --report-dir: report.html (verdict, latency over time, percentile curve, per-route
 /// table, errors by reason), report.json, report.md, junit.xml, and goose's own

@@ -433,6 +433,9 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
     load_targets.extend([
         "--target".to_string(),
         format!("webhook={}", mock.url("webhook")),
+        // http-get loads any server: the DUIX mock's health route.
+        "--target".to_string(),
+        format!("http={}/__admin/health", mock.url("duix")),
     ]);
     for scenario in scenarios::SCENARIOS {
         let name = format!("load-{}", scenario.name);
