@@ -314,7 +314,7 @@ class Bench:
             peer = dict(route, mode=mode)
             if mode == "cycle":
                 peer["file"] = route["file"] + ".check"
-            rps = self.throughput(url, dict(peer, mode=mode), "WireMock")
+            rps = self.throughput(url, peer, "WireMock")
             entry = self.results["routes"][route["name"]]
             entry["wiremock_rps"] = rps
             entry["vs_wiremock"] = entry["rps"] / rps

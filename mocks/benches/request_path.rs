@@ -147,19 +147,20 @@ fn alibaba_routes(c: &mut Criterion) {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let v3 = |action: &str, params: &[(String, String)]| {
-        alibaba::signed(alibaba::Call {
-            method: "POST",
-            host: HOST,
-            action,
-            version: alibaba::api_version(action),
-            params,
-            access_key_id: &credential.access_key_id,
-            secret: &credential.access_key_secret,
-            date: &format_utc(now_ms()),
-            nonce: &alibaba::fresh_nonce(),
-        })
-    };
+    let signed =
+        |action: &str, params: &[(String, String)], sign: fn(alibaba::Call<'_>) -> HttpRequest| {
+            sign(alibaba::Call {
+                method: "POST",
+                host: HOST,
+                action,
+                version: alibaba::api_version(action),
+                params,
+                access_key_id: &credential.access_key_id,
+                secret: &credential.access_key_secret,
+                date: &format_utc(now_ms()),
+                nonce: &alibaba::fresh_nonce(),
+            })
+        };
     let mut start = key.clone();
     start.extend([
         ("TemplateId".to_string(), "tpl_1".to_string()),
@@ -172,44 +173,27 @@ fn alibaba_routes(c: &mut Criterion) {
             r#"{"ChatMode":1}"#.to_string(),
         ),
     ]);
-    ok(&rt, &router, to_axum(&v3("StartAgent", &start), HOST));
+    ok(
+        &rt,
+        &router,
+        to_axum(&signed("StartAgent", &start, alibaba::signed), HOST),
+    );
     // Each call needs its own nonce: signing happens in the untimed setup of each batch.
     c.bench_function("request path: alibaba GetAgent (V3)", |b| {
         b.iter_batched(
-            || to_axum(&v3("GetAgent", &key), HOST),
+            || to_axum(&signed("GetAgent", &key, alibaba::signed), HOST),
             |request| rt.block_on(call(&router, request)),
             BatchSize::SmallInput,
         )
     });
-    let v1 = || {
-        let mut params: Vec<(String, String)> = [
-            ("Action", "GetAgent"),
-            ("Version", alibaba::RTC_VERSION),
-            ("Format", "JSON"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureVersion", "1.0"),
-            ("AccessKeyId", credential.access_key_id.as_str()),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        params.push(("SignatureNonce".to_string(), alibaba::fresh_nonce()));
-        params.push(("Timestamp".to_string(), format_utc(now_ms())));
-        params.extend(key.iter().cloned());
-        let query =
-            protocol::alibaba::v1::signed_query("POST", &params, &credential.access_key_secret);
-        HttpRequest {
-            method: "POST",
-            path_and_query: format!("/?{query}"),
-            headers: Vec::new(),
-            body: Vec::new(),
-            route: alibaba::route("GetAgent"),
-        }
-    };
-    ok(&rt, &router, to_axum(&v1(), HOST));
+    ok(
+        &rt,
+        &router,
+        to_axum(&signed("GetAgent", &key, alibaba::signed_v1), HOST),
+    );
     c.bench_function("request path: alibaba GetAgent (V1)", |b| {
         b.iter_batched(
-            || to_axum(&v1(), HOST),
+            || to_axum(&signed("GetAgent", &key, alibaba::signed_v1), HOST),
             |request| rt.block_on(call(&router, request)),
             BatchSize::SmallInput,
         )

@@ -16,7 +16,6 @@
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use protocol::alibaba::timestamp::format_utc;
-use protocol::alibaba::v1;
 use protocol::request::{alibaba, aui, duix, HttpRequest};
 use serde_json::{json, Value};
 use std::io::{BufWriter, Write};
@@ -205,12 +204,23 @@ impl Mocks {
 
     /// GetAgent signed with V3 (ACS3-HMAC-SHA256) and a fresh nonce.
     fn get_agent_v3(&self, task: &AgentTask) -> HttpRequest {
-        self.v3_call("GetAgent", &task.key())
+        self.call("GetAgent", &task.key(), alibaba::signed)
     }
 
-    fn v3_call(&self, action: &str, params: &[(String, String)]) -> HttpRequest {
+    /// GetAgent signed with V1 (HMAC-SHA1), every parameter in the query, a fresh nonce.
+    fn get_agent_v1(&self, task: &AgentTask) -> HttpRequest {
+        self.call("GetAgent", &task.key(), alibaba::signed_v1)
+    }
+
+    /// `action` signed by `sign` (V3 or V1) with the mock's key, now's date and a fresh nonce.
+    fn call(
+        &self,
+        action: &str,
+        params: &[(String, String)],
+        sign: fn(alibaba::Call<'_>) -> HttpRequest,
+    ) -> HttpRequest {
         let base = self.url("alibaba").unwrap_or_default();
-        alibaba::signed(alibaba::Call {
+        sign(alibaba::Call {
             method: "POST",
             host: &alibaba::host_of(base),
             action,
@@ -223,42 +233,6 @@ impl Mocks {
             date: &format_utc(now_ms()),
             nonce: &alibaba::fresh_nonce(),
         })
-    }
-
-    /// GetAgent signed with V1 (HMAC-SHA1), every parameter in the query, a fresh nonce.
-    fn get_agent_v1(&self, task: &AgentTask) -> HttpRequest {
-        let common = [
-            ("Action", "GetAgent"),
-            ("Version", alibaba::RTC_VERSION),
-            ("Format", "JSON"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureVersion", "1.0"),
-        ];
-        let mut params: Vec<(String, String)> = common
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        params.extend([
-            (
-                "AccessKeyId".to_string(),
-                self.field("alibaba", "access_key_id")
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            ("SignatureNonce".to_string(), alibaba::fresh_nonce()),
-            ("Timestamp".to_string(), format_utc(now_ms())),
-        ]);
-        params.extend(task.key());
-        let secret = self
-            .field("alibaba", "access_key_secret")
-            .unwrap_or_default();
-        HttpRequest {
-            method: "POST",
-            path_and_query: format!("/?{}", v1::signed_query("POST", &params, secret)),
-            headers: Vec::new(),
-            body: Vec::new(),
-            route: alibaba::route("GetAgent"),
-        }
     }
 }
 
@@ -314,7 +288,7 @@ async fn start_agent_task(http: &reqwest::Client, mocks: &Mocks) -> Result<Agent
             r#"{"ChatMode":1,"InterruptMode":1,"Greeting":"hello"}"#.to_string(),
         ),
     ]);
-    let start = mocks.v3_call("StartAgent", &params);
+    let start = mocks.call("StartAgent", &params, alibaba::signed);
     ask(http, mocks.url("alibaba")?, &start, "\"RequestId\"")
         .await
         .context("Alibaba StartAgent")?;
