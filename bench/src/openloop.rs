@@ -43,6 +43,8 @@ pub struct Plan {
     /// A fixed-rate run that has fallen this far behind its schedule stops taking requests:
     /// the rest are [`Tally::unsent`].
     give_up: Instant,
+    /// Width of the windows of [`Tally::windows`]; zero keeps none.
+    window: Duration,
     next: AtomicU64,
 }
 
@@ -66,8 +68,16 @@ impl Plan {
             interval,
             warmup,
             give_up: start + length + slack,
+            window: Duration::ZERO,
             next: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps a count and the worst latency per `window` of due times ([`Tally::windows`]): when
+    /// in the run the latency was what it was.
+    pub fn with_windows(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
     }
 
     /// Gives up once `slack` behind the schedule instead (fixed rate only).
@@ -164,7 +174,21 @@ pub struct Tally {
     pub counted: u64,
     /// The first failures' messages.
     pub samples: Vec<String>,
+    /// Per window of due times from the start ([`Plan::with_windows`]): requests sent, failed,
+    /// and the worst latency (µs).
+    pub windows: Vec<Window>,
 }
+
+/// One window of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub sent: u64,
+    pub failed: u64,
+    pub max_us: u64,
+}
+
+/// Windows kept at most (a 10-minute run in 1-second windows).
+const MAX_WINDOWS: usize = 3600;
 
 impl Tally {
     fn new() -> Result<Self> {
@@ -177,6 +201,7 @@ impl Tally {
             unsent: 0,
             counted: 0,
             samples: Vec::new(),
+            windows: Vec::new(),
         })
     }
 
@@ -195,7 +220,16 @@ impl Tally {
         self.failed() + self.unsent
     }
 
-    fn record(&mut self, outcome: Result<(), Failure>, micros: u64, counted: bool) -> Result<()> {
+    fn record(
+        &mut self,
+        outcome: Result<(), Failure>,
+        micros: u64,
+        counted: bool,
+        window: Option<usize>,
+    ) -> Result<()> {
+        if let Some(index) = window {
+            self.record_window(index, outcome.is_err(), micros);
+        }
         match outcome {
             Ok(()) => self.ok += 1,
             Err(failure) => {
@@ -216,6 +250,19 @@ impl Tally {
         Ok(())
     }
 
+    fn record_window(&mut self, index: usize, failed: bool, micros: u64) {
+        if index >= MAX_WINDOWS {
+            return;
+        }
+        if self.windows.len() <= index {
+            self.windows.resize(index + 1, Window::default());
+        }
+        let window = &mut self.windows[index];
+        window.sent += 1;
+        window.failed += u64::from(failed);
+        window.max_us = window.max_us.max(micros);
+    }
+
     fn add(&mut self, other: Tally) -> Result<()> {
         self.latency.add(&other.latency)?;
         self.ok += other.ok;
@@ -225,42 +272,57 @@ impl Tally {
         self.counted += other.counted;
         let room = SAMPLES.saturating_sub(self.samples.len());
         self.samples.extend(other.samples.into_iter().take(room));
+        if self.windows.len() < other.windows.len() {
+            self.windows.resize(other.windows.len(), Window::default());
+        }
+        for (mine, theirs) in self.windows.iter_mut().zip(other.windows) {
+            mine.sent += theirs.sent;
+            mine.failed += theirs.failed;
+            mine.max_us = mine.max_us.max(theirs.max_us);
+        }
         Ok(())
     }
 }
 
 /// A run under way: one thread per connection.
-pub struct Running {
+pub struct Running<E> {
     plan: Arc<Plan>,
-    threads: Vec<JoinHandle<Result<Tally>>>,
+    threads: Vec<JoinHandle<Result<(Tally, E)>>>,
 }
 
 /// Starts one thread per exchange, all taking requests from `plan`.
-pub fn spawn<E: Exchange>(plan: Arc<Plan>, exchanges: Vec<E>) -> Running {
+pub fn spawn<E: Exchange>(plan: Arc<Plan>, exchanges: Vec<E>) -> Running<E> {
     let threads = exchanges
         .into_iter()
         .map(|mut exchange| {
             let plan = Arc::clone(&plan);
-            std::thread::spawn(move || connection(&plan, &mut exchange))
+            std::thread::spawn(move || connection(&plan, &mut exchange).map(|t| (t, exchange)))
         })
         .collect();
     Running { plan, threads }
 }
 
-impl Running {
+impl<E> Running<E> {
     /// Waits for every connection; the run's tally.
     pub fn join(self) -> Result<Tally> {
+        Ok(self.join_all()?.0)
+    }
+
+    /// Waits for every connection; the run's tally and the exchanges, for another run.
+    pub fn join_all(self) -> Result<(Tally, Vec<E>)> {
         let mut tally = Tally::new()?;
+        let mut exchanges = Vec::with_capacity(self.threads.len());
         for thread in self.threads {
-            let part = thread
+            let (part, exchange) = thread
                 .join()
                 .map_err(|_| anyhow::anyhow!("a connection thread panicked"))??;
             tally.add(part)?;
+            exchanges.push(exchange);
         }
         if let Pace::Fixed { total, .. } = self.plan.pace {
             tally.unsent = total.saturating_sub(tally.sent());
         }
-        Ok(tally)
+        Ok((tally, exchanges))
     }
 }
 
@@ -270,7 +332,11 @@ fn connection<E: Exchange>(plan: &Plan, exchange: &mut E) -> Result<Tally> {
     while let Some((slot, due)) = plan.take() {
         let outcome = exchange.exchange(slot);
         let micros = u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX);
-        tally.record(outcome, micros, due >= counted_from)?;
+        let window = (!plan.window.is_zero()).then(|| {
+            let since = due.saturating_duration_since(plan.start);
+            (since.as_nanos() / plan.window.as_nanos()) as usize
+        });
+        tally.record(outcome, micros, due >= counted_from, window)?;
     }
     Ok(tally)
 }
@@ -309,6 +375,26 @@ mod tests {
         assert_eq!(tally.errors(), 300);
         assert_eq!(tally.samples.len(), SAMPLES);
         assert_eq!(tally.counted, 900);
+        assert!(tally.windows.is_empty(), "none asked for");
+    }
+
+    #[test]
+    fn windows_split_the_run_by_due_time_and_add_up_to_the_whole() {
+        // 900 requests over 0.1 s in 10 ms windows: 90 due in each.
+        let pace = Pace::Fixed {
+            rate: 9000.0,
+            total: 900,
+        };
+        let plan = Plan::new(pace, Duration::ZERO, Duration::ZERO);
+        let plan = Arc::new(plan.with_windows(Duration::from_millis(10)));
+        let tally = spawn(plan, vec![Flaky, Flaky]).join().unwrap();
+        assert_eq!(tally.windows.len(), 10);
+        // (Due times are float multiples of the interval: one may land across a border.)
+        let sent: Vec<u64> = tally.windows.iter().map(|w| w.sent).collect();
+        assert!(sent.iter().all(|n| (89..=91).contains(n)), "{sent:?}");
+        assert_eq!(sent.iter().sum::<u64>(), 900);
+        let failed: u64 = tally.windows.iter().map(|w| w.failed).sum();
+        assert_eq!(failed, tally.failed());
     }
 
     /// Takes 20 ms per request.
