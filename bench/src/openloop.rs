@@ -59,9 +59,9 @@ impl Plan {
             }
             Pace::Closed { duration } => (Duration::ZERO, duration),
         };
-        // Behind by more than a tenth of the run (at least 5 s): the server is not keeping up,
+        // Behind by more than a tenth of the run (at least 10 s): the server is not keeping up,
         // and waiting for it would only stretch the run.
-        let slack = (length / 10).max(Duration::from_secs(5));
+        let slack = (length / 10).max(Duration::from_secs(10));
         Plan {
             start,
             pace,
