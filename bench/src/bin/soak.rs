@@ -227,7 +227,10 @@ fn run(args: &Args) -> Result<bool> {
     let wall = start.elapsed().as_secs_f64();
     let load_end = load_average();
 
-    let health = fleet.check();
+    let mut health = fleet.check();
+    if settings.quick {
+        health.extend(check_quick_caps(&stores_warm));
+    }
     let stores = alibaba_stores(&mocks.addr("alibaba")?);
     drop(fleet);
     let report = Report {
@@ -456,12 +459,44 @@ impl Drop for Fleet {
 /// smaller, so that they fill within its 10-second warm-up: growth after it is then a leak, not
 /// a bounded store on its way to its cap.
 fn alibaba_config(settings: &Settings) -> String {
-    if settings.quick {
-        "[alibaba]\nnonce_capacity = 2000\nmax_agent_tasks = 500\nmax_ai_agent_instances = 500\n"
-            .to_string()
-    } else {
-        String::new()
+    let mut config = String::new();
+    for (key, _, cap) in QUICK_CAPS.iter().filter(|_| settings.quick) {
+        config.push_str(&format!("{key} = {cap}\n"));
     }
+    if config.is_empty() {
+        config
+    } else {
+        format!("[alibaba]\n{config}")
+    }
+}
+
+/// The short run's Alibaba store caps: config key, the gauge that shows it, the cap.
+const QUICK_CAPS: [(&str, &str, u64); 3] = [
+    ("nonce_capacity", "agentproof_alibaba_nonces", 2000),
+    ("max_agent_tasks", "agentproof_alibaba_agent_tasks", 500),
+    (
+        "max_ai_agent_instances",
+        "agentproof_alibaba_ai_agent_instances",
+        500,
+    ),
+];
+
+/// In the short run, the stores must be at the caps it configured at the end of the warm-up:
+/// else the growth it reports includes their filling (or the mock ignored a key it does not
+/// know, which an `[alibaba]` section does silently).
+fn check_quick_caps(warm: &[(String, u64)]) -> Vec<String> {
+    QUICK_CAPS
+        .iter()
+        .filter_map(|(key, gauge, cap)| {
+            let held = warm.iter().find(|(name, _)| name == gauge).map(|(_, v)| *v);
+            (held != Some(*cap)).then(|| {
+                format!(
+                    "the Alibaba mock's {gauge} was {held:?} at the end of the warm-up, not the \
+                     {cap} of [alibaba] {key}: its growth figure includes a store still filling"
+                )
+            })
+        })
+        .collect()
 }
 
 fn toml_string(value: &Value) -> String {
@@ -943,6 +978,26 @@ mod tests {
                 ("agentproof_alibaba_agent_tasks".to_string(), 500)
             ]
         );
+    }
+
+    #[test]
+    fn the_quick_run_writes_its_caps_and_insists_on_them_being_reached() {
+        let quick = Settings::from(&Args::parse_from(["soak", "--quick"])).unwrap();
+        let config = alibaba_config(&quick);
+        assert!(config.starts_with("[alibaba]\n") && config.contains("max_agent_tasks = 500\n"));
+        let full = Settings::from(&Args::parse_from(["soak"])).unwrap();
+        assert_eq!(alibaba_config(&full), "");
+        let full_stores: Vec<(String, u64)> = QUICK_CAPS
+            .iter()
+            .map(|(_, gauge, cap)| (gauge.to_string(), *cap))
+            .collect();
+        assert!(check_quick_caps(&full_stores).is_empty());
+        let mut filling = full_stores.clone();
+        filling[1].1 = 120;
+        let problems = check_quick_caps(&filling);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("max_agent_tasks"), "{problems:?}");
+        assert_eq!(check_quick_caps(&[]).len(), 3, "no gauges at all");
     }
 
     #[test]
