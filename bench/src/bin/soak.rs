@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
                   RSS growth), 2 the soak could not run."
 )]
 struct Args {
-    /// The short run: 30 s (10 s warm-up, 3 s capacity burst, RSS every second), the Alibaba
+    /// The short run: 30 s (10 s warm-up, 2 + 3 s capacity burst, RSS every second), the Alibaba
     /// mock's stores held at 2000 nonces and 500 tasks and instances so that they fill within
     /// the warm-up.
     #[arg(long)]
@@ -45,9 +45,13 @@ struct Args {
     /// --quick 10].
     #[arg(long)]
     warmup: Option<f64>,
-    /// Seconds of the closed-loop capacity burst, after 1 s not counted [default: 5; --quick 3].
+    /// Seconds of the closed-loop capacity burst counted [default: 10; --quick 3].
     #[arg(long)]
     capacity_seconds: Option<f64>,
+    /// Seconds of closed loop before the counted burst: the mocks' bounded stores fill, so the
+    /// capacity measured is the steady state's, not an empty mock's [default: 15; --quick 2].
+    #[arg(long)]
+    capacity_warmup: Option<f64>,
     /// Seconds between RSS samples [default: 5; --quick 1].
     #[arg(long)]
     rss_interval: Option<f64>,
@@ -78,6 +82,7 @@ struct Settings {
     duration: f64,
     warmup: f64,
     capacity_seconds: f64,
+    capacity_warmup: f64,
     rss_interval: f64,
     load: f64,
     connections: usize,
@@ -94,7 +99,8 @@ impl Settings {
             quick: args.quick,
             duration: pick(args.duration, 600.0, 30.0),
             warmup: pick(args.warmup, 60.0, 10.0),
-            capacity_seconds: pick(args.capacity_seconds, 5.0, 3.0),
+            capacity_seconds: pick(args.capacity_seconds, 10.0, 3.0),
+            capacity_warmup: pick(args.capacity_warmup, 15.0, 2.0),
             rss_interval: pick(args.rss_interval, 5.0, 1.0),
             load: args.load,
             connections: args.connections,
@@ -109,6 +115,9 @@ impl Settings {
         }
         if settings.capacity_seconds <= 0.0 || settings.rss_interval <= 0.0 {
             bail!("--capacity-seconds and --rss-interval must be positive");
+        }
+        if settings.capacity_warmup < 0.0 {
+            bail!("--capacity-warmup cannot be negative");
         }
         if settings.connections == 0 || settings.connections > 256 {
             bail!("--connections must be in 1..=256");
@@ -162,16 +171,17 @@ fn run(args: &Args) -> Result<bool> {
 
     println!(
         "soak: capacity: the three mixes in a closed loop at once, {n} connections each, \
-         {} s (after 1 s not counted)",
-        settings.capacity_seconds
+         {} s counted after {} s that fill the stores",
+        settings.capacity_seconds, settings.capacity_warmup
     );
-    let burst = Duration::from_secs_f64(settings.capacity_seconds + 1.0);
+    let burst = Duration::from_secs_f64(settings.capacity_seconds + settings.capacity_warmup);
     let closed = || {
-        Arc::new(Plan::new(
+        let plan = Plan::new(
             Pace::Closed { duration: burst },
-            Duration::from_secs(1),
+            Duration::from_secs_f64(settings.capacity_warmup),
             Duration::from_millis(50),
-        ))
+        );
+        Arc::new(plan.with_windows(Duration::from_secs(1)))
     };
     let runs = (
         openloop::spawn(closed(), alibaba),
@@ -187,6 +197,11 @@ fn run(args: &Args) -> Result<bool> {
     for (platform, (rps, tally)) in PLATFORMS.iter().zip(capacity.iter().zip(&capacity_tallies)) {
         println!("  {platform:<8} {rps:>9.0} req/s{}", errors_note(tally));
     }
+    let stores_capacity = alibaba_stores(&mocks.addr("alibaba")?);
+    println!(
+        "  (Alibaba stores after the burst: {})",
+        stores_text(&stores_capacity)
+    );
 
     let rates: Vec<f64> = capacity.iter().map(|c| c * settings.load).collect();
     println!(
@@ -244,6 +259,7 @@ fn run(args: &Args) -> Result<bool> {
         health,
         stores,
         stores_warm,
+        stores_capacity,
         window: window.as_secs_f64(),
         load: [load_start, load_end],
         wall,
@@ -532,6 +548,15 @@ fn alibaba_stores(addr: &str) -> Vec<(String, u64)> {
     gauges(&answer.text(), "agentproof_alibaba_")
 }
 
+/// `nonces 100000, agent_tasks 10000, …`.
+fn stores_text(gauges: &[(String, u64)]) -> String {
+    gauges
+        .iter()
+        .map(|(name, value)| format!("{} {value}", name.trim_start_matches("agentproof_alibaba_")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `name value` of the Prometheus samples whose name starts with `prefix`.
 fn gauges(text: &str, prefix: &str) -> Vec<(String, u64)> {
     text.lines()
@@ -693,6 +718,8 @@ struct Report<'a> {
     /// The Alibaba mock's store gauges at the end, and at the end of the warm-up.
     stores: Vec<(String, u64)>,
     stores_warm: Vec<(String, u64)>,
+    /// … and after the capacity burst.
+    stores_capacity: Vec<(String, u64)>,
     /// Seconds per latency window.
     window: f64,
     /// `/proc/loadavg` at the soak's start and end: how busy the machine was.
@@ -712,11 +739,12 @@ impl Report<'_> {
         let mut lines = vec![
             format!(
                 "Soak: {} s ({} s warm-up) at {:.0}% of the capacity measured in a {} s closed-loop \
-                 burst, {} connections per mock; {}.",
+                 burst (after {} s that fill the stores), {} connections per mock; {}.",
                 s.duration,
                 s.warmup,
                 s.load * 100.0,
                 s.capacity_seconds,
+                s.capacity_warmup,
                 s.connections,
                 machine_line()
             ),
@@ -777,6 +805,7 @@ impl Report<'_> {
                     "mix": mix_of(platform),
                     "capacity_rps": self.capacity[i],
                     "capacity_burst": tally_json(burst),
+                    "capacity_per_second": burst.windows.iter().map(|w| w.sent).collect::<Vec<_>>(),
                     "rate_rps": self.rates[i],
                     "soak": tally_json(tally),
                     "errors": errors,
@@ -839,15 +868,7 @@ impl Report<'_> {
             self.load[0],
             self.load[1]
         ));
-        let stores = |gauges: &[(String, u64)]| {
-            gauges
-                .iter()
-                .map(|(name, value)| {
-                    format!("{} {value}", name.trim_start_matches("agentproof_alibaba_"))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let stores = stores_text;
         if !self.stores.is_empty() {
             lines.push(format!(
                 "Alibaba mock's stores at the warm-up's end: {}; at the end: {}.",
@@ -874,13 +895,15 @@ impl Report<'_> {
             "machine": machine_line(),
             "settings": {
                 "quick": s.quick, "duration_s": s.duration, "warmup_s": s.warmup,
-                "capacity_seconds": s.capacity_seconds, "rss_interval_s": s.rss_interval,
+                "capacity_seconds": s.capacity_seconds, "capacity_warmup_s": s.capacity_warmup,
+                "rss_interval_s": s.rss_interval,
                 "load": s.load, "connections_per_mock": s.connections,
                 "max_growth_pct": s.max_growth_pct, "timeout_s": s.timeout.as_secs_f64(),
             },
             "wall_s": self.wall,
             "mocks": mocks,
             "alibaba_stores": {
+                "after_capacity_burst": self.stores_capacity.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
                 "warmup_end": self.stores_warm.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
                 "end": self.stores.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             },
