@@ -13,6 +13,8 @@
 //!
 //! The seed is fixed (a failure reproduces); `AGENTPROOF_SCHEMATHESIS_SEED` picks another.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -205,23 +207,9 @@ impl Mock {
             .stderr(std::fs::File::create(dir.join("mock.stderr")).unwrap())
             .spawn()
             .expect("the agentproof binary runs");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let info: Value = loop {
-            let read = std::fs::read_to_string(&info_file).ok();
-            if let Some(info) = read.and_then(|text| serde_json::from_str(&text).ok()) {
-                break info;
-            }
-            assert!(Instant::now() < deadline, "no info file after 60 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let mock = Mock { child, info };
-        for platform in ["alibaba", "aui", "duix"] {
-            let health = reqwest::get(format!("{}/__admin/health", mock.url(platform)))
-                .await
-                .unwrap();
-            assert_eq!(health.status(), 200, "{platform} is healthy");
-        }
-        mock
+        let info = common::read_info_file(&info_file).await;
+        common::assert_healthy(&info, &["alibaba", "aui", "duix"]).await;
+        Mock { child, info }
     }
 
     fn url(&self, server: &str) -> String {
