@@ -2,8 +2,8 @@
 //! - the DUIX mock's (`mocks::duix::answer::SseReader`, as `webhook.rs` reads a streamed answer
 //!   chunk by chunk, and `json_answer` for the JSON form); the events must come out the same
 //!   whatever the chunking;
-//! - `agentproof webhook`'s (`sse_events`, `stream_ended` on every prefix the transport could
-//!   deliver, the next turn's `answer_text`, and the `sse` rule's verdict, schema and all).
+//! - `agentproof webhook`'s (`sse_events`, `stream_ended` after each chunk as `traffic::send`
+//!   calls it, the next turn's `answer_text`, and the `sse` rule's verdict, schema and all).
 //!
 //! Input: one byte whose low 6 bits (plus one) give the chunk size, then the body.
 
@@ -38,10 +38,14 @@ fuzz_target!(|data: &[u8]| {
 
     // agentproof webhook.
     let _ = sse_events(body);
-    for end in (chunk..body.len()).step_by(chunk) {
-        let _ = stream_ended(&body[..end]);
+    // As `traffic::send` reads: after each chunk that mentions isEnd, is the stream over?
+    let mut read = 0;
+    for part in body.chunks(chunk) {
+        read += part.len();
+        if part.windows(5).any(|w| w == b"isEnd") && stream_ended(&body[..read]) {
+            break;
+        }
     }
-    let _ = stream_ended(body);
     for is_sse in [true, false] {
         let answer = Answer {
             status: 200,
