@@ -3,7 +3,7 @@
 //! business code (`business_code`), the suites' expectations (`Expect::verify` with each platform's
 //! success and error schemas, `aui::rejects`, the bad-input suite's `envelope`), and the ARTC token
 //! an AUI answer carries (`protocol::aui::verify_rtc_token`, `decode_claims`), as the suites and the
-//! expiry checks read it.
+//! expiry checks read it, and the target's clock answer (`expiry::answered_now`).
 //!
 //! Input: one byte choosing the platform and the expectation, two bytes of status (mapped into
 //! 100..=999, what hyper can carry), then the body.
@@ -13,6 +13,7 @@
 use harness::check::badinput::envelope;
 use harness::check::case::{business_code, check_schema, expect};
 use harness::check::client::Reply;
+use harness::check::expiry;
 use harness::check::suites::{alibaba, aui, duix};
 use harness::check::target::Platform;
 use libfuzzer_sys::fuzz_target;
@@ -85,6 +86,11 @@ fuzz_target!(|data: &[u8]| {
         Platform::Duix => {
             let _ = duix::error(401, "1006").verify(&reply);
         }
+    }
+
+    // The target's clock, as the expiry suite reads `/__admin/clock`'s answer.
+    if let Some(json) = &reply.json {
+        let _ = expiry::answered_now(json);
     }
 
     // The ARTC tokens a target answers (AUI `rtc_auth_token`, ICE `Token`).
