@@ -1,6 +1,8 @@
 //! `agentproof mock` as a user runs it: a real process, ports picked by the OS, readiness by polling
 //! each mock's health endpoint, the info file, and a graceful exit on SIGTERM and SIGINT.
 
+mod common;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -37,22 +39,8 @@ async fn start_mock(tag: &str) -> MockProcess {
         .stderr(Stdio::null())
         .spawn()
         .expect("agentproof binary runs");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let info: Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&info_file) {
-            if let Ok(info) = serde_json::from_str(&text) {
-                break info;
-            }
-        }
-        assert!(Instant::now() < deadline, "no info file after 60 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let client = reqwest::Client::new();
-    for platform in ["alibaba", "aui", "duix"] {
-        let url = format!("{}/__admin/health", info[platform]["url"].as_str().unwrap());
-        let health: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-        assert_eq!(health["platform"], platform);
-    }
+    let info = common::read_info_file(&info_file).await;
+    common::assert_healthy(&info, &["alibaba", "aui", "duix"]).await;
     MockProcess { child, info }
 }
 
@@ -184,17 +172,7 @@ async fn no_admin_leaves_the_admin_api_out_but_serves_the_platform() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let info: Value = loop {
-        if let Some(info) = std::fs::read_to_string(&info_file)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-        {
-            break info;
-        }
-        assert!(Instant::now() < deadline, "no info file after 60 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let info = common::read_info_file(&info_file).await;
     let aui = info["aui"]["url"].as_str().unwrap();
     let health = reqwest::get(format!("{aui}/__admin/health")).await.unwrap();
     assert_eq!(health.status(), 404);

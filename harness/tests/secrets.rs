@@ -8,6 +8,8 @@
 //! The one place secrets are meant to be is the `--info-file` (it exists to hand them to
 //! scripts), and the config file this test wrote; both are left out of the search.
 
+mod common;
+
 use protocol::request::{self, HttpRequest};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -171,22 +173,9 @@ async fn start_mock(dir: &Path, config: &Path, info_file: &Path) -> Mock {
         .arg("--info-file")
         .arg(info_file);
     let child = command.spawn().expect("the agentproof binary runs");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let info: Value = loop {
-        let read = std::fs::read_to_string(info_file).ok();
-        if let Some(info) = read.and_then(|text| serde_json::from_str(&text).ok()) {
-            break info;
-        }
-        assert!(Instant::now() < deadline, "no info file after 60 s");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let info = common::read_info_file(info_file).await;
+    common::assert_healthy(&info, &["alibaba", "aui", "duix"]).await;
     let mock = Mock { child, info };
-    for platform in ["alibaba", "aui", "duix"] {
-        let health = reqwest::get(format!("{}/__admin/health", mock.url(platform)))
-            .await
-            .unwrap();
-        assert_eq!(health.status(), 200, "{platform} is healthy");
-    }
     assert_eq!(mock.info["aui"]["login_password"], AUI_PASSWORD);
     assert_eq!(mock.info["duix"]["app_key"], DUIX_APP_KEY);
     mock

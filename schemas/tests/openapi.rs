@@ -109,8 +109,72 @@ fn the_duix_document_serves_both_prefixes_and_the_token_header() {
         (&scheme["in"], &scheme["name"]),
         (&Value::from("header"), &Value::from("token"))
     );
+    // checkSig's credential is the `sig` query: a security scheme, not a plain parameter.
     let check_sig = &paths["/duix-openapi-v2/sdk/checkSig"]["get"];
-    assert_eq!(check_sig["parameters"][0]["name"], "sig");
+    assert_eq!(check_sig["security"], json!([{ "sig": [] }]));
+    assert_eq!(check_sig["parameters"], json!([]));
+    let scheme = &document["components"]["securitySchemes"]["sig"];
+    assert_eq!(
+        (&scheme["type"], &scheme["in"], &scheme["name"]),
+        (
+            &Value::from("apiKey"),
+            &Value::from("query"),
+            &Value::from("sig")
+        )
+    );
+}
+
+/// Every status an AUI or DUIX operation answers is listed, each error with the platform's
+/// envelope as its JSON body (Schemathesis checks the servers against these lists).
+#[test]
+fn every_operation_lists_its_error_statuses_with_the_envelope() {
+    let cases = [
+        (
+            "aui",
+            "aui.error",
+            vec!["200", "400", "403", "413", "414", "431"],
+        ),
+        (
+            "duix",
+            "duix.error",
+            vec!["200", "400", "401", "413", "414", "431"],
+        ),
+    ];
+    for (name, envelope, common) in cases {
+        let document = openapi(name).unwrap();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let responses = operation["responses"].as_object().unwrap();
+                for status in &common {
+                    assert!(
+                        responses.contains_key(*status),
+                        "{name} {method} {path}: {status}"
+                    );
+                }
+                for (status, response) in responses.iter().filter(|(s, _)| *s != "200") {
+                    let schema = &response["content"]["application/json"]["schema"];
+                    assert_eq!(
+                        schema["$ref"],
+                        format!("#/components/schemas/{envelope}"),
+                        "{name} {method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    let aui = openapi("aui").unwrap();
+    let upstream = &aui["paths"]["/api/v2/aiagent/startAIAgentInstance"]["post"]["responses"];
+    for status in ["404", "500", "502", "503", "504"] {
+        assert!(
+            upstream.get(status).is_some(),
+            "a route that calls the cloud: {status}"
+        );
+    }
+    let local = &aui["paths"]["/api/v2/aiagent/getRtcAuthToken"]["post"]["responses"];
+    assert!(local.get("502").is_none(), "getRtcAuthToken calls no one");
+    let duix = openapi("duix").unwrap();
+    let stop = &duix["paths"]["/duix-openapi-v2/v1/sessionStop"]["get"]["responses"];
+    assert!(stop.get("404").is_some(), "sessionStop: no such session");
 }
 
 #[test]

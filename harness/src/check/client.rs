@@ -344,7 +344,7 @@ async fn read_bounded(
 
 impl Reply {
     /// An answer; `json` only when the raw bytes are JSON (so never for invalid UTF-8).
-    fn answer(
+    pub fn answer(
         platform: Platform,
         route: &str,
         status: u16,

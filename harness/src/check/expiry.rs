@@ -7,10 +7,11 @@
 //! the others, since the embedded mocks share one clock.
 
 use super::case::{broken, ensure, expect, skip, CaseResult, Failure, SuiteRun};
-use super::client::{now_ms, Alibaba, AuiRequest, Auth, Duix, Http};
+use super::client::{now_ms, truncate, Alibaba, AuiRequest, Auth, Duix, Http};
 use super::suites::{alibaba, aui, duix};
 use super::target::Platform;
 use super::Ctx;
+use mocks::clock::MAX_NOW_MS;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -60,9 +61,7 @@ impl TargetClock {
             }
             Err(e) => return Err(broken("POST /__admin/clock to succeed", e.to_string())),
         };
-        let now = body["now_ms"]
-            .as_i64()
-            .ok_or_else(|| broken("a clock with now_ms", body.to_string()))?;
+        let now = answered_now(&body)?;
         self.ctx.clock.set(now - now_ms());
         Ok(now)
     }
@@ -74,6 +73,21 @@ impl TargetClock {
             .await
             .map(|ms| ms.div_euclid(1000))
     }
+}
+
+/// The target's now from its `/__admin/clock` answer: `now_ms`, within what a clock can show
+/// (`0..=MAX_NOW_MS`, as the mocks clamp it). Any other value is the target's fault, and taking it
+/// would overflow the clock offset every later request is dated with.
+pub fn answered_now(body: &Value) -> Result<i64, Failure> {
+    body["now_ms"]
+        .as_i64()
+        .filter(|now| (0..=MAX_NOW_MS).contains(now))
+        .ok_or_else(|| {
+            broken(
+                format!("a clock with now_ms in 0..={MAX_NOW_MS}"),
+                truncate(&body.to_string(), 200),
+            )
+        })
 }
 
 /// `got` must be `issued + ttl`, where `issued` is within `[from, to]` (seconds).
@@ -331,4 +345,25 @@ async fn jwt_exp(
         .verify(&stale)
         .map(drop)
         .map_err(|f| f.with_detail("after exp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_answer_outside_what_a_clock_shows_is_refused_not_taken() {
+        assert_eq!(answered_now(&json!({"now_ms": 5})), Ok(5));
+        assert_eq!(answered_now(&json!({"now_ms": MAX_NOW_MS})), Ok(MAX_NOW_MS));
+        // i64::MIN - now_ms() overflowed the offset (a panic in test builds).
+        for bad in [
+            json!({"now_ms": i64::MIN}),
+            json!({"now_ms": -1}),
+            json!({"now_ms": MAX_NOW_MS + 1}),
+            json!({"now_ms": "5"}),
+            json!({}),
+        ] {
+            assert!(answered_now(&bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -10,6 +10,14 @@ mod probes;
 mod rules;
 mod traffic;
 
+/// What the fuzz targets (`fuzz/`) drive: how the vendor's answers are read and judged. Not part
+/// of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::rules::{sse, sse_events, stream_ended, Verdict};
+    pub use super::traffic::{answer_text, Answer, Exchange, Missing};
+}
+
 use crate::cli::WebhookCheckArgs;
 use crate::net::{now_rfc3339, shown_url as shown};
 use anyhow::{anyhow, bail, Context, Result};

@@ -198,7 +198,7 @@ fn missing(error: &reqwest::Error) -> Missing {
 
 /// The answer's text for the next turn's dh-context: `data.answer(.answer)`, or the stream's
 /// pieces joined.
-fn answer_text(answer: &Answer) -> String {
+pub fn answer_text(answer: &Answer) -> String {
     if answer.is_sse {
         return super::rules::sse_events(&answer.body)
             .ok()

@@ -191,8 +191,10 @@ impl Alibaba {
         )
     }
 
-    /// Serves one request at `/`.
-    fn answer(
+    /// Serves one request at `/`: the gateway's parse and checks, the action, the envelope.
+    ///
+    /// Public so that the fuzz targets (`fuzz/`) drive the same path a request takes.
+    pub fn answer(
         &self,
         method: &Method,
         uri: &Uri,

@@ -86,7 +86,7 @@ pub async fn require_bearer(
 }
 
 /// `Bearer <jwt>` (scheme case-insensitive, as Spring compares it) with a valid, unexpired JWT.
-fn check_bearer(value: &str, key: &[u8], now_secs: i64) -> Result<(), AuiError> {
+pub fn check_bearer(value: &str, key: &[u8], now_secs: i64) -> Result<(), AuiError> {
     let value = value.trim();
     let token = match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),

@@ -71,6 +71,15 @@ mod state;
 mod upstream;
 
 pub use config::{AgentIds, AuiConfig, UpstreamConfig, Workflow, DEMO_PASSWORD, DEMO_USER};
+
+/// What the fuzz targets (`fuzz/`) drive: the request body reader every handler uses, and the
+/// bearer check of the protected routes. Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::auth::{check_bearer, sign as sign_bearer, verify as verify_bearer};
+    pub use super::handlers::token::EXPIRE_RANGE;
+    pub use super::handlers::{Fields, MAX_ID_CHARS, MAX_SESSION_ID_CHARS};
+}
 pub use envelope::AuiError;
 pub use routes::ROUTES;
 

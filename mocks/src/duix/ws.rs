@@ -306,7 +306,7 @@ impl Connection {
 }
 
 /// A client frame as a message, or the `error` that says why it is not one.
-fn parse(text: &str) -> Result<ClientMessage, ServerMessage> {
+pub fn parse(text: &str) -> Result<ClientMessage, ServerMessage> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(ServerMessage::bad_frame(format!(
             "frame is longer than {MAX_TEXT_BYTES} bytes"

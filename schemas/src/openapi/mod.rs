@@ -20,7 +20,7 @@ mod duix_webhook;
 
 pub use duix_webhook::WEBHOOK_PATH;
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 /// The names [`openapi`] knows.
 pub const DOCUMENTS: &[&str] = &["aui", "duix", "duix-webhook"];
@@ -67,6 +67,36 @@ fn description(name: &str) -> String {
         .and_then(|schema| schema.description())
         .unwrap_or(name)
         .to_owned()
+}
+
+/// One status an operation answers besides 200, and when it does.
+pub(crate) type ErrorStatus = (&'static str, &'static str);
+
+/// The statuses the shared edge of every mock answers before any handler runs, each in the
+/// platform's error envelope (the limits are `[limits]` of the mock's TOML file).
+pub(crate) const EDGE_STATUSES: &[ErrorStatus] = &[
+    ("413", "Payload Too Large: the body is over `[limits] max_body_bytes` (default 1 MiB)."),
+    ("414", "URI Too Long: the query string is over `[limits] max_query_bytes` (default 32 KiB)."),
+    (
+        "431",
+        "Request Header Fields Too Large: the header section is over `[limits] max_header_bytes` (default 1 MiB).",
+    ),
+];
+
+/// `responses` members for `statuses`, each with `error` (a `$ref` to the platform's error
+/// envelope) as its JSON body, in status order.
+pub(crate) fn error_responses(error: &Value, statuses: &[&[ErrorStatus]]) -> Map<String, Value> {
+    let mut all: Vec<ErrorStatus> = statuses.iter().flat_map(|s| s.iter().copied()).collect();
+    all.sort_by_key(|(status, _)| *status);
+    all.into_iter()
+        .map(|(status, description)| {
+            let response = json!({
+                "description": description,
+                "content": { "application/json": { "schema": error } }
+            });
+            (status.to_owned(), response)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! server only picks the agent and passes the answer on.
 
 use super::token::EXPIRE_RANGE;
-use super::{params, respond, AppState, Fields};
+use super::{params, respond, AppState, Fields, MAX_ID_CHARS, MAX_SESSION_ID_CHARS};
 use crate::aui::config::Workflow;
 use crate::aui::envelope::{success, AuiError};
 use crate::aui::state::AuiState;
@@ -25,7 +25,7 @@ pub async fn generate_ai_agent_call(state: AppState, body: Bytes) -> Response {
 async fn generate(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
     let fields = Fields::parse(body)?;
     let workflow = fields.workflow(false)?.unwrap_or(Workflow::VoiceChat);
-    let agent_id = match fields.id("ai_agent_id", false)? {
+    let agent_id = match fields.id("ai_agent_id", MAX_ID_CHARS, false)? {
         Some(id) => id.to_string(),
         None => state.config.agents.for_workflow(workflow).to_string(),
     };
@@ -44,7 +44,9 @@ async fn generate(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
         ("UserData", fields.user_data()?),
         (
             "SessionId",
-            fields.id("session_id", false)?.map(str::to_string),
+            fields
+                .id("session_id", MAX_SESSION_ID_CHARS, false)?
+                .map(str::to_string),
         ),
         (
             "ChatSyncConfig",

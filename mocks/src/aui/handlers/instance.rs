@@ -1,7 +1,7 @@
 //! `describeAIAgentInstance`, `stopAIAgentInstance`, `updateAIAgentInstance`: one ICE call each,
 //! on an instance started earlier.
 
-use super::{json_text, params, respond, AppState, Fields};
+use super::{json_text, params, respond, AppState, Fields, MAX_ID_CHARS};
 use crate::aui::envelope::{success, AuiError};
 use crate::aui::state::AuiState;
 use axum::body::Bytes;
@@ -18,7 +18,7 @@ pub async fn describe_ai_agent_instance(state: AppState, body: Bytes) -> Respons
 async fn describe(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
     let fields = Fields::parse(body)?;
     fields.user_id(true)?;
-    let instance_id = fields.id("ai_agent_instance_id", true)?;
+    let instance_id = fields.id("ai_agent_instance_id", MAX_ID_CHARS, true)?;
     let region = fields.region(false)?;
     let query = params([("InstanceId", instance_id.map(str::to_string))]);
     let answer = state
@@ -53,7 +53,7 @@ pub async fn stop_ai_agent_instance(state: AppState, body: Bytes) -> Response {
 
 async fn stop(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
     let fields = Fields::parse(body)?;
-    let instance_id = fields.id("ai_agent_instance_id", true)?;
+    let instance_id = fields.id("ai_agent_instance_id", MAX_ID_CHARS, true)?;
     let region = fields.region(false)?;
     let query = params([("InstanceId", instance_id.map(str::to_string))]);
     let answer = state
@@ -75,7 +75,7 @@ pub async fn update_ai_agent_instance(state: AppState, body: Bytes) -> Response 
 
 async fn update(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
     let fields = Fields::parse(body)?;
-    let instance_id = fields.id("ai_agent_instance_id", true)?;
+    let instance_id = fields.id("ai_agent_instance_id", MAX_ID_CHARS, true)?;
     let template_config = fields.json_object("template_config", true)?;
     let user_data = fields.user_data()?;
     let region = fields.region(false)?;

@@ -26,8 +26,12 @@ use std::sync::Arc;
 /// The handlers' state extractor.
 pub type AppState = axum::extract::State<Arc<AuiState>>;
 
-/// Longest id accepted (instance, agent, session, channel ids are far shorter in practice).
-pub const MAX_ID_BYTES: usize = 256;
+/// Longest agent or instance id accepted, in characters: the contract's `maxLength`
+/// (`aui/common` `ai_agent_id`, `ai_agent_instance_id`), so that the server never accepts, and
+/// echoes back, an id its own answer's schema refuses.
+pub const MAX_ID_CHARS: usize = 64;
+/// Longest `session_id` accepted, in characters (the contract sets no bound; ICE's are uuids).
+pub const MAX_SESSION_ID_CHARS: usize = 256;
 /// Longest JSON text accepted for `template_config`, `agent_config`, `user_data`,
 /// `chat_sync_config`: ICE takes them in the query string, whose size is limited.
 pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
@@ -101,10 +105,22 @@ impl Fields {
         Ok(Some(user_id))
     }
 
-    /// An id (`ai_agent_id`, `ai_agent_instance_id`, `session_id`): no control characters.
-    pub fn id(&self, name: &str, required: bool) -> Result<Option<&str>, AuiError> {
-        let value = self.opt_str(name, MAX_ID_BYTES)?;
+    /// An id (`ai_agent_id`, `ai_agent_instance_id`, `session_id`) of at most `max_chars`
+    /// characters, none of them a control character.
+    pub fn id(
+        &self,
+        name: &str,
+        max_chars: usize,
+        required: bool,
+    ) -> Result<Option<&str>, AuiError> {
+        let value = self.opt_str(name, usize::MAX)?;
         if let Some(id) = value {
+            if id.chars().count() > max_chars {
+                return Err(AuiError::invalid(
+                    name,
+                    format!("longer than {max_chars} characters"),
+                ));
+            }
             if id.chars().any(char::is_control) {
                 return Err(AuiError::invalid(
                     name,
@@ -329,6 +345,27 @@ mod tests {
         }
         let long = format!(r#"{{"user_id":"{}"}}"#, "a".repeat(65));
         assert!(fields(&long).user_id(true).is_err());
+    }
+
+    /// Found by Schemathesis: a 65-character `ai_agent_id` was accepted and echoed in a 200
+    /// whose schema allows 64. The bound counts characters, as JSON Schema's `maxLength` does.
+    #[test]
+    fn ids_are_bounded_in_characters_as_the_contract_is() {
+        let id = |text: &str| {
+            let body = serde_json::json!({ "ai_agent_id": text }).to_string();
+            fields(&body)
+                .id("ai_agent_id", MAX_ID_CHARS, true)
+                .map(|id| id.map(str::len))
+        };
+        assert_eq!(id(&"0".repeat(64)).unwrap(), Some(64));
+        assert_eq!(id(&"智".repeat(64)).unwrap(), Some(192));
+        let error = id(&"0".repeat(65)).unwrap_err();
+        assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(
+            error.message,
+            "ai_agent_id is not valid: longer than 64 characters"
+        );
+        assert!(id("a\u{7}b").is_err(), "control characters");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! the workflow type, whose value is the JSON *text* of `{AgentUserId, ChannelId, AuthToken}`, e.g.
 //! `{"VoiceChat":"{\"AgentUserId\":\"…\",\"ChannelId\":\"…\",\"AuthToken\":\"…\"}"}`.
 
-use super::{params, respond, AppState, Fields};
+use super::{params, respond, AppState, Fields, MAX_ID_CHARS, MAX_SESSION_ID_CHARS};
 use crate::aui::config::Workflow;
 use crate::aui::envelope::{success, AuiError};
 use crate::aui::state::AuiState;
@@ -62,7 +62,7 @@ async fn start_in_given_channel(state: &AuiState, body: &[u8]) -> Result<Respons
     let fields = Fields::parse(body)?;
     fields.user_id(true)?;
     let agent_id = fields
-        .id("ai_agent_id", true)?
+        .id("ai_agent_id", MAX_ID_CHARS, true)?
         .unwrap_or_default()
         .to_string();
     let channel_id = fields.channel_id(true)?.unwrap_or_default().to_string();
@@ -90,7 +90,9 @@ impl Extras {
         Ok(Extras {
             template_config: fields.json_object("template_config", false)?,
             user_data: fields.user_data()?,
-            session_id: fields.id("session_id", false)?.map(str::to_string),
+            session_id: fields
+                .id("session_id", MAX_SESSION_ID_CHARS, false)?
+                .map(str::to_string),
             chat_sync_config: fields.json_object("chat_sync_config", false)?,
         })
     }

@@ -1,7 +1,7 @@
 //! `getRtcAuthToken` (computed here) and `generateMessageChatToken` (ICE), field for field as seed
 //! 001.
 
-use super::{params, respond, AppState, Fields};
+use super::{params, respond, AppState, Fields, MAX_ID_CHARS};
 use crate::aui::envelope::{success, AuiError};
 use crate::aui::state::AuiState;
 use axum::body::Bytes;
@@ -55,7 +55,7 @@ pub async fn generate_message_chat_token(state: AppState, body: Bytes) -> Respon
 
 async fn message_chat_token(state: &AuiState, body: &[u8]) -> Result<Response, AuiError> {
     let fields = Fields::parse(body)?;
-    let agent_id = fields.id("ai_agent_id", true)?;
+    let agent_id = fields.id("ai_agent_id", MAX_ID_CHARS, true)?;
     let user_id = fields.user_id(true)?;
     let role = fields.opt_str("role", 64)?;
     let expire = fields.int("expire", EXPIRE_RANGE)?;
