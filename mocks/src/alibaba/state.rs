@@ -2,8 +2,9 @@
 //!
 //! Both live in a [`Bounded`] map behind the one lock of [`super::Alibaba`]; the virtual clock
 //! gives every time stored here. Memory is bounded: at `[alibaba] max_agent_tasks` /
-//! `max_ai_agent_instances` entries (by default [`MAX_AGENT_TASKS`] / [`MAX_AI_AGENT_INSTANCES`]), a new one pushes out the oldest *finished* entry, or, when
-//! every entry is still running, the oldest one (a long soak should not turn into refusals; a
+//! `max_ai_agent_instances` entries (by default [`MAX_AGENT_TASKS`] /
+//! [`MAX_AI_AGENT_INSTANCES`]), a new one pushes out the oldest *finished* entry, or, when every
+//! entry is still running, the oldest one (a long soak should not turn into refusals; a
 //! warning is logged because a client may still hold that id, and it will get `NotFound`).
 //!
 //! Status words: a task is `Status "1"` while running and `"2"` once stopped (GetAgent; the SDK
