@@ -191,7 +191,7 @@ pub struct Window {
 const MAX_WINDOWS: usize = 3600;
 
 impl Tally {
-    fn new() -> Result<Self> {
+    pub fn new() -> Result<Self> {
         Ok(Tally {
             latency: Histogram::new(3)?,
             ok: 0,
