@@ -130,6 +130,8 @@ mod tests {
             journal_capacity = 10
             [alibaba]
             nonce_capacity = 50
+            max_agent_tasks = 7
+            max_ai_agent_instances = 9
             [duix]
             ws_send_timeout_ms = 1500
         "#;
@@ -144,6 +146,8 @@ mod tests {
         };
         assert_eq!(config.limits, expected);
         assert_eq!(config.alibaba.nonce_capacity, 50);
+        assert_eq!(config.alibaba.max_agent_tasks, 7);
+        assert_eq!(config.alibaba.max_ai_agent_instances, 9);
         assert_eq!(config.duix.ws_send_timeout_ms, 1500);
         // Absent keys keep today's behaviour; a misspelt one is an error, not a silent default.
         let partial: MockConfig = toml::from_str("[limits]\nmax_body_bytes = 10\n").unwrap();

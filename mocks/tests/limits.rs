@@ -398,4 +398,75 @@ mod bounded_stores {
             .await
             .assert_error(400, "SignatureNonceUsed");
     }
+
+    #[tokio::test]
+    async fn tasks_and_instances_stay_at_their_configured_bounds_finished_ones_going_first() {
+        let config = AlibabaConfig {
+            max_agent_tasks: 3,
+            max_ai_agent_instances: 3,
+            ..AlibabaConfig::default()
+        };
+        let mock = Mock::with(config).await;
+        const RTC: &str = "2018-01-11";
+        let rtc = json!({"UserId": "agent1", "TargetUserIds": ["u1"]}).to_string();
+        let runtime = json!({"AgentUserId": "a", "ChannelId": "c", "AuthToken": "t"}).to_string();
+        let start = [("AIAgentId", "a1"), ("RuntimeConfig", runtime.as_str())];
+        let running = mock
+            .call_v3("StartAIAgentInstance", ICE, &start)
+            .await
+            .assert_ok();
+        let running = running["InstanceId"].as_str().unwrap().to_string();
+        let task = |n: usize| format!("t{n}");
+        fn key(t: &str) -> Vec<(&str, &str)> {
+            vec![("AppId", "app1"), ("ChannelId", "c1"), ("TaskId", t)]
+        }
+        let first = task(0);
+        let mut start_task = key(&first);
+        start_task.extend([("TemplateId", "tpl1"), ("RtcConfig", rtc.as_str())]);
+        mock.call_v3("StartAgent", RTC, &start_task)
+            .await
+            .assert_ok();
+        // Start-and-stop cycles, as a soak sends them: the bound holds, and the running entry
+        // outlives every finished one.
+        for n in 1..20 {
+            let id = mock
+                .call_v3("StartAIAgentInstance", ICE, &start)
+                .await
+                .assert_ok();
+            let id = id["InstanceId"].as_str().unwrap().to_string();
+            let by_id = [("InstanceId", id.as_str())];
+            mock.call_v3("StopAIAgentInstance", ICE, &by_id)
+                .await
+                .assert_ok();
+            let name = task(n);
+            let mut start_task = key(&name);
+            start_task.extend([("TemplateId", "tpl1"), ("RtcConfig", rtc.as_str())]);
+            mock.call_v3("StartAgent", RTC, &start_task)
+                .await
+                .assert_ok();
+            mock.call_v3("StopAgent", RTC, &key(&name))
+                .await
+                .assert_ok();
+            let url = mock.url();
+            let instances = metric(&url, "agentproof_alibaba_ai_agent_instances").await;
+            let tasks = metric(&url, "agentproof_alibaba_agent_tasks").await;
+            assert_eq!(
+                (instances, tasks),
+                ((n as u64 + 1).min(3), (n as u64 + 1).min(3))
+            );
+        }
+        let by_id = [("InstanceId", running.as_str())];
+        let kept = mock
+            .call_v3("DescribeAIAgentInstance", ICE, &by_id)
+            .await
+            .assert_ok();
+        assert_eq!(kept["Instance"]["Status"], "Executing");
+        let kept = mock
+            .call_v3("GetAgent", RTC, &key(&first))
+            .await
+            .assert_ok();
+        assert_eq!(kept["Status"], "1");
+        let gone = mock.call_v3("GetAgent", RTC, &key(&task(1))).await;
+        gone.assert_error(404, "NotFound");
+    }
 }

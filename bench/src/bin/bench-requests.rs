@@ -14,13 +14,12 @@
 //! A record is `<length>\n<raw HTTP/1.1 request bytes>`, which `bench/wrk/requests.lua` reads.
 
 use anyhow::{bail, Context, Result};
+use bench::mocks::{Mocks, Signer};
+use bench::wire::{raw, write_records};
 use clap::Parser;
-use protocol::alibaba::timestamp::format_utc;
 use protocol::request::{alibaba, aui, duix, HttpRequest};
 use serde_json::{json, Value};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Pre-signs the benchmark's requests against running mocks.
 #[derive(Parser)]
@@ -107,7 +106,7 @@ async fn main() -> Result<()> {
             .with_context(|| format!("cannot read {}", args.info.display()))?,
     )?;
     std::fs::create_dir_all(args.out.join("wiremock/mappings"))?;
-    let mocks = Mocks::from_info(&info)?;
+    let mocks = Mocks::from_info(&info, &["alibaba", "aui", "duix"])?;
     let http = reqwest::Client::new();
     let token = aui_login(&http, &mocks).await?;
     let task = start_agent_task(&http, &mocks).await?;
@@ -127,8 +126,7 @@ async fn main() -> Result<()> {
                 )];
                 duix::get(duix::GET_CONCURRENT_NUMBER, &app, Some(mocks.duix_token()))
             }
-            "alibaba-v3" => mocks.get_agent_v3(&task),
-            _ => mocks.get_agent_v1(&task),
+            file => get_agent(&mocks, file, &task),
         };
         let answer = ask(&http, base, &request, route.marker)
             .await
@@ -140,7 +138,7 @@ async fn main() -> Result<()> {
         if route.mode == "static" {
             write_records(&file, 1, |_| raw(&request, &host))?;
         } else {
-            let sign = |_: usize| raw(&mocks.get_agent(route.file, &task), &host);
+            let sign = |_: usize| raw(&get_agent(&mocks, route.file, &task), &host);
             write_records(&file, args.records, sign)?;
             let check = args.out.join(format!("{}.check.req", route.file));
             write_records(&check, CHECK_RECORDS, sign)?;
@@ -159,81 +157,13 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// The running mocks and their credentials, from the info file.
-struct Mocks {
-    info: Value,
-}
-
-impl Mocks {
-    fn from_info(info: &Value) -> Result<Self> {
-        for platform in ["alibaba", "aui", "duix"] {
-            if info.get(platform).is_none() {
-                bail!("the info file names no {platform} mock: start all three");
-            }
-        }
-        Ok(Mocks { info: info.clone() })
-    }
-
-    fn field(&self, platform: &str, name: &str) -> Result<&str> {
-        self.info[platform][name]
-            .as_str()
-            .with_context(|| format!("the info file has no {platform}.{name}"))
-    }
-
-    fn url(&self, platform: &str) -> Result<&str> {
-        self.field(platform, "url")
-    }
-
-    /// A DUIX app token valid for a day from now.
-    fn duix_token(&self) -> String {
-        let now = now_ms() / 1000;
-        protocol::duix::sign_token(
-            self.field("duix", "app_id").unwrap_or_default(),
-            self.field("duix", "app_key").unwrap_or_default(),
-            now,
-            now + 86_400,
-        )
-    }
-
-    fn get_agent(&self, file: &str, task: &AgentTask) -> HttpRequest {
-        match file {
-            "alibaba-v3" => self.get_agent_v3(task),
-            _ => self.get_agent_v1(task),
-        }
-    }
-
-    /// GetAgent signed with V3 (ACS3-HMAC-SHA256) and a fresh nonce.
-    fn get_agent_v3(&self, task: &AgentTask) -> HttpRequest {
-        self.call("GetAgent", &task.key(), alibaba::signed)
-    }
-
-    /// GetAgent signed with V1 (HMAC-SHA1), every parameter in the query, a fresh nonce.
-    fn get_agent_v1(&self, task: &AgentTask) -> HttpRequest {
-        self.call("GetAgent", &task.key(), alibaba::signed_v1)
-    }
-
-    /// `action` signed by `sign` (V3 or V1) with the mock's key, now's date and a fresh nonce.
-    fn call(
-        &self,
-        action: &str,
-        params: &[(String, String)],
-        sign: fn(alibaba::Call<'_>) -> HttpRequest,
-    ) -> HttpRequest {
-        let base = self.url("alibaba").unwrap_or_default();
-        sign(alibaba::Call {
-            method: "POST",
-            host: &alibaba::host_of(base),
-            action,
-            version: alibaba::api_version(action),
-            params,
-            access_key_id: self.field("alibaba", "access_key_id").unwrap_or_default(),
-            secret: self
-                .field("alibaba", "access_key_secret")
-                .unwrap_or_default(),
-            date: &format_utc(now_ms()),
-            nonce: &alibaba::fresh_nonce(),
-        })
-    }
+/// Alibaba's GetAgent on the bench's task, signed as `file` says.
+fn get_agent(mocks: &Mocks, file: &str, task: &AgentTask) -> HttpRequest {
+    let sign: Signer = match file {
+        "alibaba-v3" => alibaba::signed,
+        _ => alibaba::signed_v1,
+    };
+    mocks.call("GetAgent", &task.key(), sign)
 }
 
 /// The agent task every GetAgent reads.
@@ -346,38 +276,6 @@ async fn ask(
     })
 }
 
-/// The request as wrk puts it on the wire, `Host` included (V3 signs it).
-fn raw(request: &HttpRequest, host: &str) -> Vec<u8> {
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nHost: {host}\r\n",
-        request.method, request.path_and_query
-    );
-    for (name, value) in &request.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", request.body.len()));
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&request.body);
-    bytes
-}
-
-fn write_records(
-    path: &Path,
-    count: usize,
-    mut record: impl FnMut(usize) -> Vec<u8>,
-) -> Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut out = BufWriter::new(file);
-    for i in 0..count {
-        let bytes = record(i);
-        writeln!(out, "{}", bytes.len())?;
-        out.write_all(&bytes)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
 /// A WireMock stub answering `request` with the mock's real answer.
 fn write_stub(out: &Path, route: &Route, request: &HttpRequest, answer: &Answer) -> Result<()> {
     let path = request.path_and_query.split('?').next().unwrap_or("/");
@@ -412,13 +310,6 @@ fn padded_body(size: usize) -> String {
     format!("{head}{}\"}}", "x".repeat(pad))
 }
 
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,14 +321,5 @@ mod tests {
             assert_eq!(body.len(), size);
             assert!(serde_json::from_str::<Value>(&body).is_ok());
         }
-    }
-
-    #[test]
-    fn a_raw_request_carries_host_headers_and_length() {
-        let request = aui::post("/p", b"{}".to_vec(), Some("Bearer t".into()));
-        let text = String::from_utf8(raw(&request, "127.0.0.1:9")).unwrap();
-        assert!(text.starts_with("POST /p HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"));
-        assert!(text.contains("authorization: Bearer t\r\n"));
-        assert!(text.ends_with("Content-Length: 2\r\n\r\n{}"));
     }
 }

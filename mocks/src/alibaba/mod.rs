@@ -87,6 +87,10 @@ pub struct AlibabaConfig {
     pub nonce_window_secs: u64,
     /// Most nonces remembered; past it the oldest are forgotten (see [`nonce`]).
     pub nonce_capacity: usize,
+    /// Most RTC agent tasks kept; past it the oldest stopped one goes first (see [`state`]).
+    pub max_agent_tasks: usize,
+    /// Most ICE AI-agent instances kept; past it the oldest finished one goes first.
+    pub max_ai_agent_instances: usize,
     /// RTC AppIds StartAgent and friends accept; `None` accepts any.
     pub rtc_app_ids: Option<Vec<String>>,
 }
@@ -102,6 +106,8 @@ impl Default for AlibabaConfig {
             rate_limit_per_sec: None,
             nonce_window_secs: 31 * 60,
             nonce_capacity: 100_000,
+            max_agent_tasks: state::MAX_AGENT_TASKS,
+            max_ai_agent_instances: state::MAX_AI_AGENT_INSTANCES,
             rtc_app_ids: None,
         }
     }
@@ -129,7 +135,10 @@ impl Alibaba {
         Self {
             nonces: Mutex::new(NonceStore::new(window_ms, config.nonce_capacity)),
             throttle: Mutex::new(Throttle::new(config.rate_limit_per_sec)),
-            state: Mutex::new(state::State::default()),
+            state: Mutex::new(state::State::with_capacity(
+                config.max_agent_tasks,
+                config.max_ai_agent_instances,
+            )),
             config,
             clock,
         }
@@ -270,12 +279,30 @@ impl Platform for Alibaba {
     }
 
     fn gauges(&self) -> Vec<crate::metrics::Gauge> {
-        vec![crate::metrics::Gauge {
-            name: "agentproof_alibaba_nonces",
-            help:
-                "SignatureNonces remembered for replay checks (at most [alibaba] nonce_capacity).",
-            value: self.nonce_count() as u64,
-        }]
+        let (tasks, instances) = {
+            let state = lock(&self.state);
+            (state.tasks.len() as u64, state.instances.len() as u64)
+        };
+        vec![
+            crate::metrics::Gauge {
+                name: "agentproof_alibaba_nonces",
+                help: "SignatureNonces remembered for replay checks (at most [alibaba] \
+                       nonce_capacity).",
+                value: self.nonce_count() as u64,
+            },
+            crate::metrics::Gauge {
+                name: "agentproof_alibaba_agent_tasks",
+                help: "RTC agent tasks kept, running or stopped (at most [alibaba] \
+                       max_agent_tasks).",
+                value: tasks,
+            },
+            crate::metrics::Gauge {
+                name: "agentproof_alibaba_ai_agent_instances",
+                help: "ICE AI-agent instances kept, executing or finished (at most [alibaba] \
+                       max_ai_agent_instances).",
+                value: instances,
+            },
+        ]
     }
 
     fn reset(&self) {

@@ -1,9 +1,10 @@
 //! What the Alibaba mock remembers between requests: RTC agent tasks and ICE AI-agent instances.
 //!
 //! Both live in a [`Bounded`] map behind the one lock of [`super::Alibaba`]; the virtual clock
-//! gives every time stored here. Memory is bounded: at [`MAX_AGENT_TASKS`] /
-//! [`MAX_AI_AGENT_INSTANCES`] entries, a new one pushes out the oldest *finished* entry, or, when
-//! every entry is still running, the oldest one (a long soak should not turn into refusals; a
+//! gives every time stored here. Memory is bounded: at `[alibaba] max_agent_tasks` /
+//! `max_ai_agent_instances` entries (by default [`MAX_AGENT_TASKS`] /
+//! [`MAX_AI_AGENT_INSTANCES`]), a new one pushes out the oldest *finished* entry, or, when every
+//! entry is still running, the oldest one (a long soak should not turn into refusals; a
 //! warning is logged because a client may still hold that id, and it will get `NotFound`).
 //!
 //! Status words: a task is `Status "1"` while running and `"2"` once stopped (GetAgent; the SDK
@@ -15,9 +16,9 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
-/// Most agent tasks kept.
+/// Most agent tasks kept, unless configured.
 pub const MAX_AGENT_TASKS: usize = 10_000;
-/// Most AI-agent instances kept.
+/// Most AI-agent instances kept, unless configured.
 pub const MAX_AI_AGENT_INSTANCES: usize = 10_000;
 
 /// What can be pushed out first.
@@ -158,14 +159,20 @@ pub struct State {
 
 impl Default for State {
     fn default() -> Self {
-        Self {
-            tasks: Bounded::new(MAX_AGENT_TASKS),
-            instances: Bounded::new(MAX_AI_AGENT_INSTANCES),
-        }
+        Self::with_capacity(MAX_AGENT_TASKS, MAX_AI_AGENT_INSTANCES)
     }
 }
 
 impl State {
+    /// Empty, keeping at most `tasks` agent tasks and `instances` AI-agent instances (at least
+    /// one of each).
+    pub fn with_capacity(tasks: usize, instances: usize) -> Self {
+        Self {
+            tasks: Bounded::new(tasks),
+            instances: Bounded::new(instances),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.tasks.clear();
         self.instances.clear();
