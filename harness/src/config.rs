@@ -44,6 +44,10 @@ impl MockConfig {
             None => MockConfig::default(),
         };
         config.apply_env(env);
+        if let Err(why) = config.limits.validate() {
+            let file = file.map_or_else(String::new, |f| format!(" {}", f.display()));
+            anyhow::bail!("config file{file}: {why}");
+        }
         Ok(config)
     }
 
@@ -116,6 +120,13 @@ mod tests {
         assert!(format!("{error:#}").contains("bad.toml"), "{error:#}");
         let missing = MockConfig::load(Some(&dir.join("absent.toml")), |_| None).unwrap_err();
         assert!(format!("{missing:#}").contains("absent.toml"));
+        // Valid TOML, but a limit the HTTP stack would never let act.
+        std::fs::write(&file, "[limits]\nmax_query_bytes = 100000\n").unwrap();
+        let error = format!("{:#}", MockConfig::load(Some(&file), |_| None).unwrap_err());
+        assert!(
+            error.contains("bad.toml") && error.contains("max_query_bytes"),
+            "{error}"
+        );
     }
 
     #[test]

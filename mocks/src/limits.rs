@@ -17,6 +17,10 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 1024 * 1024;
 /// Default largest query string. Below the 64 KiB at which the `http` crate itself refuses a URI,
 /// so that our edge answers first.
 pub const DEFAULT_MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Largest `max_query_bytes` that can act: the `http` crate refuses a request target (path and
+/// query) over 65,534 bytes while hyper parses it, with a bare 414 before any of our code runs;
+/// this leaves 4 KiB of it for the path.
+pub const MAX_HONOURED_QUERY_BYTES: usize = 60 * 1024;
 /// Default largest request body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Default number of journal entries kept.
@@ -63,6 +67,19 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Refuses limits that cannot act as configured, saying why and what to set instead.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_query_bytes > MAX_HONOURED_QUERY_BYTES {
+            return Err(format!(
+                "[limits] max_query_bytes = {} cannot act: the HTTP stack itself refuses a request \
+                 target over 65,534 bytes (a bare 414, without the platform's envelope); set at \
+                 most {MAX_HONOURED_QUERY_BYTES}",
+                self.max_query_bytes
+            ));
+        }
+        Ok(())
+    }
+
     /// The header-read timeout (at least 1 ms: zero would refuse every request).
     pub fn header_read_timeout(&self) -> Duration {
         Duration::from_millis(self.header_read_timeout_ms.max(1))
@@ -96,6 +113,25 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(huge.head_buffer_bytes(), usize::MAX);
+    }
+
+    #[test]
+    fn a_query_limit_past_what_the_http_stack_parses_is_refused_by_name() {
+        assert_eq!(Limits::default().validate(), Ok(()));
+        let most = Limits {
+            max_query_bytes: MAX_HONOURED_QUERY_BYTES,
+            ..Limits::default()
+        };
+        assert_eq!(most.validate(), Ok(()));
+        let past = Limits {
+            max_query_bytes: MAX_HONOURED_QUERY_BYTES + 1,
+            ..Limits::default()
+        };
+        let error = past.validate().unwrap_err();
+        assert!(
+            error.contains("max_query_bytes = 61441") && error.contains("61440"),
+            "{error}"
+        );
     }
 
     #[test]
