@@ -144,7 +144,7 @@ async fn start_webhook(
         shared_secret: config.webhook.secret.clone(),
         answer_delay_ms: config.webhook.delay_ms,
     };
-    let server = mocks::duix::vendor::start(vendor, addr)
+    let server = mocks::duix::vendor::start_with_limits(vendor, addr, &config.limits)
         .await
         .with_context(|| cannot_listen("the reference webhook", addr, "--webhook-port"))?;
     config.duix.default_webhook = Some(server.url());
@@ -370,6 +370,44 @@ mod tests {
                 .unwrap();
             assert_eq!(journal["count"], 2, "{platform}: {journal}");
         }
+        embedded.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_configured_limits_reach_the_reference_webhook() {
+        use std::time::Duration;
+        use tokio::io::AsyncReadExt;
+        let mut config = MockConfig::default();
+        config.limits.max_body_bytes = 256;
+        config.limits.header_read_timeout_ms = 200;
+        let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), config)
+            .await
+            .unwrap();
+        let url = embedded.url("webhook").unwrap().to_string();
+        let question = |text: &str| json!({"sid": "s1", "dh-code": "c1", "dh-question": text, "dh-conversation-id": "v1"});
+        let client = reqwest::Client::new();
+        let small = client
+            .post(&url)
+            .json(&question("hi"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(small.status(), 200);
+        let large = client.post(&url).json(&question(&"x".repeat(300))).send();
+        let large = large.await.unwrap();
+        assert_eq!(large.status(), 400);
+        let body: Value = large.json().await.unwrap();
+        assert!(
+            body["msg"].as_str().unwrap().contains("length limit"),
+            "{body}"
+        );
+        // A client that never sends its head is cut off after the configured 200 ms, not the
+        // default 30 s: the read ends (EOF or reset) well inside the 10 s allowed here.
+        let addr = url.trim_start_matches("http://");
+        let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut byte)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
         embedded.shutdown().await;
     }
 

@@ -20,6 +20,7 @@
 //! `agentproof serve-webhook` runs it; it is the default target of `agentproof webhook`.
 
 use crate::server::MockServer;
+use crate::Limits;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
@@ -48,8 +49,14 @@ const OPTIONAL: &str = "dh-context";
 /// Largest body read: a platform question is at most 16 KiB, its `dh-context` ten turns.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// The router: `POST /` and `POST /<any path>`.
+/// The router: `POST /` and `POST /<any path>`, bodies up to [`MAX_BODY_BYTES`].
 pub fn router(config: VendorConfig) -> Router {
+    router_with_body_limit(config, MAX_BODY_BYTES)
+}
+
+/// The router, reading bodies up to `max_body_bytes` (a larger one gets 400, "length limit
+/// exceeded").
+fn router_with_body_limit(config: VendorConfig, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/", post(answer))
         .route("/{*path}", post(answer))
@@ -60,13 +67,24 @@ pub fn router(config: VendorConfig) -> Router {
                 None,
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(Arc::new(config))
 }
 
 /// Serves the reference webhook on `addr`; its URL is [`MockServer::url`] (any path works).
 pub async fn start(config: VendorConfig, addr: SocketAddr) -> std::io::Result<MockServer> {
     MockServer::start(router(config), addr).await
+}
+
+/// Like [`start`], holding `agentproof mock`'s `[limits]` as the platform servers do: the
+/// header-read timeout, the head size and the connection cap, and `max_body_bytes` for bodies.
+pub async fn start_with_limits(
+    config: VendorConfig,
+    addr: SocketAddr,
+    limits: &Limits,
+) -> std::io::Result<MockServer> {
+    let router = router_with_body_limit(config, limits.max_body_bytes);
+    MockServer::start_with_limits(router, addr, limits).await
 }
 
 async fn answer(
