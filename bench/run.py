@@ -207,7 +207,11 @@ class Bench:
             sys.exit(f"bench: {file} ran out during {what}'s run: write more records")
         errors = timed["status_errors"] + timed["socket_errors"]
         if errors:
-            sys.exit(f"bench: {errors} non-2xx answers or socket errors from {what} on {route['name']}")
+            # The timed run reads no bodies (that would slow wrk): say what kind of error it was,
+            # and what the server logged, so that a rare failure can be told apart afterwards.
+            sys.exit(f"bench: {timed['status_errors']} non-2xx answers and {timed['socket_errors']} "
+                     f"socket errors {timed['socket']} from {what} on {route['name']} "
+                     f"({timed['requests']:,} requests); the servers' logs are in {self.out}")
         print(f"  {what:<9} {route['name']:<32} {timed['rps']:>10,.0f} req/s", flush=True)
         return timed["rps"]
 

@@ -101,7 +101,8 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,' ..
+    '"socket":{"connect":%d,"read":%d,"write":%d,"timeout":%d},' ..
     '"good":%d,"bad":%d,"exhausted":%d}\n',
     summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    good, bad, exhausted))
+    e.connect, e.read, e.write, e.timeout, good, bad, exhausted))
 end
