@@ -55,11 +55,31 @@ impl Report<'_> {
     /// Whether every threshold held: no problem with a process, no error, and each mock's RSS
     /// known and grown by less than the threshold after the warm-up.
     pub fn passed(&self) -> bool {
+        self.health.is_empty() && self.threshold_failures().is_empty()
+    }
+
+    /// Each mock's broken threshold, said: `alibaba: RSS grew +12.3% after the warm-up (limit
+    /// 10%)`. The processes' problems are in `health`.
+    fn threshold_failures(&self) -> Vec<String> {
         let limit = self.settings.max_growth_pct;
-        self.health.is_empty()
-            && (0..PLATFORMS.len()).all(|i| {
-                self.errors(i) == 0 && self.growth(i).is_some_and(|g| g.growth_pct < limit)
-            })
+        let mut failures = Vec::new();
+        for (i, platform) in PLATFORMS.iter().enumerate() {
+            let errors = self.errors(i);
+            if errors > 0 {
+                failures.push(format!("{platform}: {errors} errors (limit 0)"));
+            }
+            match self.growth(i) {
+                Some(g) if g.growth_pct < limit => {}
+                Some(g) => failures.push(format!(
+                    "{platform}: RSS grew {:+.1}% after the warm-up (limit {limit}%)",
+                    g.growth_pct
+                )),
+                None => failures.push(format!(
+                    "{platform}: no RSS reading past the warm-up (the process gone?)"
+                )),
+            }
+        }
+        failures
     }
 
     /// The text printed at the end: a Markdown table, then notes.
@@ -149,6 +169,7 @@ impl Report<'_> {
             }
         }
         lines.extend(self.health.iter().cloned());
+        lines.extend(self.threshold_failures());
         lines.push(format!(
             "Thresholds: 0 errors, RSS growth after warm-up under {}%: {}.",
             self.settings.max_growth_pct,
@@ -223,6 +244,7 @@ impl Report<'_> {
             },
             "load_average": {"start": self.load[0], "end": self.load[1]},
             "problems": self.health,
+            "failures": self.threshold_failures(),
             "passed": self.passed(),
         })
     }
@@ -355,14 +377,22 @@ mod tests {
     fn each_threshold_fails_the_run_on_its_own() {
         let settings = settings();
         // Growth of exactly the threshold fails: it must stay under 10%.
-        assert!(!report(&settings, [10.0, 11.0, 10.0]).passed());
+        let grown = report(&settings, [10.0, 11.0, 10.0]);
+        assert!(!grown.passed());
+        assert!(grown
+            .text()
+            .contains("aui: RSS grew +10.0% after the warm-up (limit 10%)"));
+        let gone = report(&settings, [10.0, 10.0, f64::NAN]);
+        assert!(!gone.passed(), "a mock gone");
         assert!(
-            !report(&settings, [10.0, 10.0, f64::NAN]).passed(),
-            "a mock gone"
+            gone.text().contains("duix: no RSS reading"),
+            "{}",
+            gone.text()
         );
         let mut unsent = report(&settings, [10.0; 3]);
         unsent.tallies[2].unsent = 1;
         assert!(!unsent.passed());
+        assert!(unsent.text().contains("duix: 1 errors (limit 0)"));
         let mut bad_burst = report(&settings, [10.0; 3]);
         bad_burst.capacity_tallies[0].bad_answers = 1;
         assert!(!bad_burst.passed());
@@ -371,6 +401,7 @@ mod tests {
         sick.health.push("the duix mock exited (signal: 9)".into());
         assert!(!sick.passed());
         assert_eq!(sick.json()["passed"], false);
+        assert_eq!(gone.json()["failures"].as_array().map(Vec::len), Some(1));
         assert!(sick.text().contains("NOT met"));
     }
 }
