@@ -7,7 +7,7 @@
 //! Alibaba calls are signed on the spot, each with a fresh nonce and now's date: a
 //! 10-minute run would need gigabytes of pre-signed requests.
 
-use crate::mocks::{params, Mocks, Signer};
+use crate::mocks::{params, Mocks, Signer, RTC_CONFIG, VOICE_CHAT_CONFIG};
 use crate::openloop::{Exchange, Failure};
 use crate::wire::{self, Answer, Conn};
 use anyhow::{anyhow, Context, Result};
@@ -62,9 +62,6 @@ fn setup(failure: Failure) -> anyhow::Error {
 
 const RUNTIME_CONFIG: &str =
     r#"{"AgentUserId":"soak_agent","ChannelId":"soak_channel","AuthToken":"soak_token"}"#;
-const RTC_CONFIG: &str =
-    r#"{"UserId":"agent_1","TargetUserIds":["user_1"],"UserInactivityTimeout":30}"#;
-const VOICE_CHAT_CONFIG: &str = r#"{"ChatMode":1,"InterruptMode":1,"Greeting":"hello"}"#;
 
 /// The Alibaba mock's cycle, V3 unless marked V1: GetAgent of the connection's running task
 /// (V3, then V1), StartAIAgentInstance, DescribeAIAgentInstance (V1, `Executing`),

@@ -8,6 +8,11 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// A StartAgent's `RtcConfig` and `VoiceChatConfig`: an agent joining one user's channel.
+pub const RTC_CONFIG: &str =
+    r#"{"UserId":"agent_1","TargetUserIds":["user_1"],"UserInactivityTimeout":30}"#;
+pub const VOICE_CHAT_CONFIG: &str = r#"{"ChatMode":1,"InterruptMode":1,"Greeting":"hello"}"#;
+
 /// Alibaba's two signatures: V3 (`ACS3-HMAC-SHA256`, headers) or V1 (HMAC-SHA1, the query).
 pub type Signer = fn(alibaba::Call<'_>) -> HttpRequest;
 

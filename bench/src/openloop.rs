@@ -40,6 +40,8 @@ pub struct Plan {
     /// Requests due (or, in a closed loop, sent) before `start + warmup` count as sent and as
     /// errors, but not in the latency figures nor in [`Tally::counted`].
     warmup: Duration,
+    /// How long the schedule runs: the last request's due time, or the closed loop's end.
+    length: Duration,
     /// A fixed-rate run that has fallen this far behind its schedule stops taking requests:
     /// the rest are [`Tally::unsent`].
     give_up: Instant,
@@ -67,6 +69,7 @@ impl Plan {
             pace,
             interval,
             warmup,
+            length,
             give_up: start + length + slack,
             window: Duration::ZERO,
             next: AtomicU64::new(0),
@@ -82,8 +85,8 @@ impl Plan {
 
     /// Gives up once `slack` behind the schedule instead (fixed rate only).
     pub fn with_slack(mut self, slack: Duration) -> Self {
-        if let Pace::Fixed { total, .. } = self.pace {
-            self.give_up = self.start + self.interval.mul_f64(total as f64) + slack;
+        if let Pace::Fixed { .. } = self.pace {
+            self.give_up = self.start + self.length + slack;
         }
         self
     }
@@ -107,12 +110,12 @@ impl Plan {
                 }
                 Some((i, due))
             }
-            Pace::Closed { duration } => {
+            Pace::Closed { .. } => {
                 if let Some(wait) = self.start.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
                 let now = Instant::now();
-                (now < self.start + duration).then_some((i, now))
+                (now < self.start + self.length).then_some((i, now))
             }
         }
     }

@@ -206,18 +206,11 @@ async fn start_agent_task(http: &reqwest::Client, mocks: &Mocks) -> Result<Agent
         task: format!("bench_task_{suffix}"),
     };
     let mut params = task.key();
-    params.extend([
-        ("TemplateId".to_string(), "tpl_1".to_string()),
-        (
-            "RtcConfig".to_string(),
-            r#"{"UserId":"agent_1","TargetUserIds":["user_1"],"UserInactivityTimeout":30}"#
-                .to_string(),
-        ),
-        (
-            "VoiceChatConfig".to_string(),
-            r#"{"ChatMode":1,"InterruptMode":1,"Greeting":"hello"}"#.to_string(),
-        ),
-    ]);
+    params.extend(bench::mocks::params(&[
+        ("TemplateId", "tpl_1"),
+        ("RtcConfig", bench::mocks::RTC_CONFIG),
+        ("VoiceChatConfig", bench::mocks::VOICE_CHAT_CONFIG),
+    ]));
     let start = mocks.call("StartAgent", &params, alibaba::signed);
     ask(http, mocks.url("alibaba")?, &start, "\"RequestId\"")
         .await

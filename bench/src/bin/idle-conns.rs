@@ -3,8 +3,9 @@
 //! Prints `ready N` when all are open and answered, and holds them until stdin closes.
 
 use anyhow::{bail, Context, Result};
+use bench::wire::read_answer;
 use clap::Parser;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
 
 /// Opens idle keep-alive connections and holds them until stdin closes.
@@ -31,7 +32,11 @@ fn main() -> Result<()> {
             .with_context(|| format!("connection {i} to {} (ulimit -n?)", args.addr))?;
         stream.write_all(request.as_bytes())?;
         let mut reader = BufReader::new(stream);
-        read_answer(&mut reader).with_context(|| format!("connection {i}'s answer"))?;
+        let answer =
+            read_answer(&mut reader).with_context(|| format!("connection {i}'s answer"))?;
+        if !(200..300).contains(&answer.status) {
+            bail!("connection {i}: not a 2xx answer: HTTP {}", answer.status);
+        }
         held.push(reader);
     }
     println!("ready {}", held.len());
@@ -39,33 +44,5 @@ fn main() -> Result<()> {
     // Hold until whoever started us closes our stdin.
     std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
     drop(held);
-    Ok(())
-}
-
-fn read_answer(reader: &mut BufReader<TcpStream>) -> Result<()> {
-    let mut line = String::new();
-    let mut length = 0usize;
-    let mut first = true;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            bail!("closed before the answer ended");
-        }
-        if first && !line.starts_with("HTTP/1.1 2") {
-            bail!("not a 2xx answer: {}", line.trim_end());
-        }
-        first = false;
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse()?;
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
     Ok(())
 }
