@@ -120,6 +120,10 @@ mod tests {
         assert!(format!("{error:#}").contains("bad.toml"), "{error:#}");
         let missing = MockConfig::load(Some(&dir.join("absent.toml")), |_| None).unwrap_err();
         assert!(format!("{missing:#}").contains("absent.toml"));
+        // A misspelt key inside a platform's section is named too, not silently ignored.
+        std::fs::write(&file, "[alibaba]\nmax_agent_taskz = 5\n").unwrap();
+        let error = format!("{:#}", MockConfig::load(Some(&file), |_| None).unwrap_err());
+        assert!(error.contains("max_agent_taskz"), "{error}");
         // Valid TOML, but a limit the HTTP stack would never let act.
         std::fs::write(&file, "[limits]\nmax_query_bytes = 100000\n").unwrap();
         let error = format!("{:#}", MockConfig::load(Some(&file), |_| None).unwrap_err());

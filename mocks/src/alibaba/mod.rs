@@ -57,6 +57,7 @@ const ICE_HOST_ID: &str = "ice.aliyuncs.com";
 
 /// One AccessKey pair.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Credential {
     pub access_key_id: String,
     pub access_key_secret: String,
@@ -74,7 +75,7 @@ impl std::fmt::Debug for Credential {
 
 /// The mock's settings, loadable from a TOML `[alibaba]` section (every field optional).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AlibabaConfig {
     /// Accepted AccessKeys.
     pub credentials: Vec<Credential>,

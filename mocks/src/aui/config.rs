@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// The AUI app server's configuration. Every field has a default (`#[serde(default)]`), so a TOML
 /// or JSON file names only what differs from the demo.
 #[derive(Deserialize, Clone)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuiConfig {
     /// ARTC app id (`biz.live_mic.app_id` in the Java server).
     pub app_id: String,
@@ -35,7 +35,7 @@ pub struct AuiConfig {
 
 /// Where ICE is, and the AccessKey that signs calls to it.
 #[derive(Deserialize, Clone)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct UpstreamConfig {
     /// Base URL without a path, e.g. `http://127.0.0.1:8081` (embedded mock) or
     /// `https://ice.{region}.aliyuncs.com`: `{region}` is replaced by the request's `region`, or by
@@ -53,7 +53,7 @@ pub struct UpstreamConfig {
 
 /// `AIAgentId` per workflow type, as the Java server's `biz.ai_agent.*_agent_id` settings.
 #[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AgentIds {
     /// `VoiceChat` (voice only).
     pub voice_chat: String,

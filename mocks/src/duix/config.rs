@@ -21,7 +21,7 @@ pub const DEFAULT_WS_SEND_TIMEOUT_MS: u64 = 30_000;
 
 /// The mock's configuration. Every field has a default, so `{}` is a valid config.
 #[derive(Deserialize, Clone, Debug)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DuixConfig {
     /// The apps whose tokens are accepted. Default: the demo app alone.
     pub apps: Vec<DuixApp>,
@@ -45,7 +45,7 @@ pub struct DuixConfig {
 
 /// One app: its credentials, quota and customer id.
 #[derive(Deserialize, Clone, Debug)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DuixApp {
     pub app_id: String,
     /// The JWT secret ("appKey" / "appSecret" in DUIX's documents).

@@ -195,8 +195,7 @@ const QUICK_CAPS: [(&str, &str, u64); 3] = [
 ];
 
 /// In the short run, the stores must be at the caps it configured at the end of the warm-up:
-/// else the growth it reports includes their filling (or the mock ignored a key it does not
-/// know, which an `[alibaba]` section does silently).
+/// else the growth it reports includes their filling.
 pub fn check_quick_caps(warm: &[(String, u64)]) -> Vec<String> {
     QUICK_CAPS
         .iter()
