@@ -28,6 +28,10 @@ struct Flaw {
     no_answer: bool,
     /// Answers a malformed body with 500.
     fails_on_malformed: bool,
+    /// Reads only what it uses: any dh-context, an empty question answered as any other.
+    lenient: bool,
+    /// Crashes (500) on a dh-context that is not JSON text, and accepts the rest as `lenient`.
+    crashes_on_bad_context: bool,
     /// Requires `Authorization: Bearer` this secret (401 without it).
     secret: Option<String>,
     /// Streams events without a final isEnd.
@@ -56,7 +60,8 @@ async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
             return (StatusCode::UNAUTHORIZED, "{}").into_response();
         }
     }
-    let Some(request) = valid(body) else {
+    let lenient = flaw.lenient || flaw.crashes_on_bad_context;
+    let Some(request) = valid(body, lenient) else {
         let status = match flaw.fails_on_malformed {
             true => StatusCode::INTERNAL_SERVER_ERROR,
             false => StatusCode::BAD_REQUEST,
@@ -65,6 +70,13 @@ async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
             json!({"code": status.as_u16().to_string(), "msg": "bad request", "success": false});
         return (status, axum::Json(refusal)).into_response();
     };
+    let context_is_json = request.get("dh-context").is_none_or(|c| {
+        c.as_str()
+            .is_some_and(|c| serde_json::from_str::<Value>(c).is_ok())
+    });
+    if flaw.crashes_on_bad_context && !context_is_json {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "NullPointerException").into_response();
+    }
     let stream = headers
         .get("accept")
         .and_then(|v| v.to_str().ok())
@@ -92,14 +104,17 @@ async fn answer(vendor: &Vendor, headers: &HeaderMap, body: &[u8]) -> Response {
     axum::Json(json!({"code": "200", "msg": "ok", "success": true, "data": data})).into_response()
 }
 
-/// The request body, when it is a valid dh-question.
-fn valid(body: &[u8]) -> Option<Value> {
+/// The request body, when it is a valid dh-question: the required fields strings, and unless
+/// `lenient`, a non-empty question and the context as text.
+fn valid(body: &[u8], lenient: bool) -> Option<Value> {
     let request: Value = serde_json::from_slice(body).ok()?;
     let fields = ["sid", "dh-code", "dh-question", "dh-conversation-id"];
-    let strings = fields
-        .iter()
-        .all(|f| request[f].as_str().is_some_and(|s| !s.is_empty()));
-    let context = request.get("dh-context").is_none_or(Value::is_string);
+    let strings = fields.iter().all(|f| {
+        request[f]
+            .as_str()
+            .is_some_and(|s| lenient || !s.is_empty())
+    });
+    let context = lenient || request.get("dh-context").is_none_or(Value::is_string);
     (strings && context).then_some(request)
 }
 
@@ -264,6 +279,42 @@ async fn a_vendor_without_answer_breaks_only_answer() {
 async fn a_vendor_failing_with_500_on_malformed_bodies_breaks_only_malformed() {
     let flaw = Flaw {
         fails_on_malformed: true,
+        ..Flaw::default()
+    };
+    breaks_only(flaw, "malformed", &["--requests", "9"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lenient_vendor_passes_with_a_note_for_each_open_case_it_accepted() {
+    let flaw = Flaw {
+        lenient: true,
+        ..Flaw::default()
+    };
+    let url = vendor(flaw).await;
+    let output = webhook(&["--url", &url, "--requests", "9"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(stdout.starts_with("PASS"), "{stdout}");
+    assert!(
+        stdout.contains("  ok    malformed: 10 of 10 must-refuse requests got 4xx"),
+        "{stdout}"
+    );
+    for case in [
+        "dh-context an object, not its JSON text: HTTP 200, accepted",
+        "dh-context text that is not JSON: HTTP 200, accepted",
+        "dh-question empty: HTTP 200, accepted",
+    ] {
+        assert!(
+            stdout.contains(&format!("          note: {case}")),
+            "{case}: {stdout}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_crashing_on_a_context_that_is_not_json_breaks_only_malformed() {
+    let flaw = Flaw {
+        crashes_on_bad_context: true,
         ..Flaw::default()
     };
     breaks_only(flaw, "malformed", &["--requests", "9"]).await;
