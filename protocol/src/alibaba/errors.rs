@@ -16,6 +16,22 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The codes by which the gateway refuses the caller (its AccessKey, its secret, its rights or
+/// its clock) rather than the request: a test whose calls all get one of these says nothing
+/// about the service, only that its credentials are wrong.
+pub const CREDENTIAL_REFUSALS: [&str; 5] = [
+    "InvalidAccessKeyId.NotFound",
+    "InvalidAccessKeyId.Inactive",
+    "SignatureDoesNotMatch",
+    "Forbidden.RAM",
+    "InvalidTimeStamp.Expired",
+];
+
+/// Whether `code` is one of [`CREDENTIAL_REFUSALS`].
+pub fn is_credential_refusal(code: &str) -> bool {
+    CREDENTIAL_REFUSALS.contains(&code)
+}
+
 impl ApiError {
     /// An error with any code, status and message.
     pub fn new(code: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
@@ -260,6 +276,27 @@ mod tests {
         );
         let plain = ApiError::invalid_parameter("Expire", "");
         assert_eq!(plain.message, "Specified parameter Expire is not valid.");
+    }
+
+    #[test]
+    fn the_credential_refusals_are_catalog_codes_and_only_about_the_caller() {
+        let catalog = [
+            ApiError::invalid_access_key_not_found(),
+            ApiError::invalid_access_key_inactive(),
+            ApiError::signature_does_not_match(None),
+            ApiError::forbidden_ram(),
+            ApiError::invalid_timestamp_expired(),
+        ];
+        for error in &catalog {
+            assert!(is_credential_refusal(&error.code), "{}", error.code);
+        }
+        for error in [
+            ApiError::missing_parameter("InstanceId"),
+            ApiError::internal_error(),
+            ApiError::not_found("InstanceId", "x"),
+        ] {
+            assert!(!is_credential_refusal(&error.code), "{}", error.code);
+        }
     }
 
     #[test]

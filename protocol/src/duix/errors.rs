@@ -65,6 +65,17 @@ impl DuixError {
         Self::ALL.into_iter().find(|e| e.code == code)
     }
 
+    /// Whether the code refuses the caller's credentials (no token, a token that does not
+    /// verify or has expired, an unknown app or wrong key) rather than the request.
+    pub fn is_credential_refusal(&self) -> bool {
+        [
+            Self::TOKEN_REQUIRED,
+            Self::TOKEN_INVALID,
+            Self::INVALID_APP_CREDENTIALS,
+        ]
+        .contains(self)
+    }
+
     /// Whether this is the success code (the envelope's `success: true`).
     pub fn is_success(&self) -> bool {
         self.code == Self::OK.code
@@ -98,6 +109,8 @@ mod tests {
         assert_eq!(DuixError::from_code("1234"), None);
         assert!(DuixError::OK.is_success());
         assert!(!DuixError::TOKEN_INVALID.is_success());
+        assert!(DuixError::INVALID_APP_CREDENTIALS.is_credential_refusal());
+        assert!(!DuixError::QUOTA_EXHAUSTED.is_credential_refusal());
     }
 
     #[test]
