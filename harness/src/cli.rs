@@ -224,7 +224,12 @@ pub struct CredentialArgs {
 ///
 /// Scenarios (agentproof load --list says what each does): aui-token-storm, aui-call-lifecycle,
 /// alibaba-openapi, duix-session-churn, duix-webhook, http-get (any server: the generator's own
-/// ceiling).
+/// ceiling). Each is a journey file built in; --print-scenario NAME prints it as a start for
+/// your own, run with --scenario-file (steps from the catalogue --ops lists: operations that
+/// sign, log in and check their answers; captures, feeders, think time, stages).
+///
+/// The load shape: --users, --increase-rate and --run-time, or --stages; a journey file may set
+/// them in its [load] table, and a flag given here wins over it.
 ///
 /// Reports in --report-dir: report.html (verdict, latency over time, percentile curve, per-route
 /// table, errors by reason), report.json, report.md, junit.xml, and goose's own
@@ -242,28 +247,52 @@ pub struct CredentialArgs {
 ///   agentproof load --scenario alibaba-openapi --rate 500 --users 64 --slo 'p99<500ms'
 ///   agentproof load --scenario duix-webhook --target webhook=https://vendor.example/hook --rate 50
 ///   agentproof load --scenario aui-call-lifecycle --baseline last-week/ --junit load.xml
+///   agentproof load --ops
+///   agentproof load --print-scenario aui-call-lifecycle > my-journey.toml
+///   agentproof load --scenario-file my-journey.toml --stages '20,30s;20,2m;0,10s'
+///   agentproof load --scenario-file my-journey.toml --dry-run
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LoadArgs {
-    /// The scenario to run (see --list).
-    #[arg(long, value_name = "NAME", required_unless_present = "list")]
+    /// The built-in scenario to run (see --list).
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present_any = ["list", "ops", "print_scenario", "scenario_file"],
+        conflicts_with = "scenario_file"
+    )]
     pub scenario: Option<String>,
+    /// A journey file to run (TOML: journeys of steps from --ops; see --print-scenario).
+    #[arg(long, value_name = "FILE")]
+    pub scenario_file: Option<PathBuf>,
     /// Name each scenario, the platforms it needs and what it does, then exit.
     #[arg(long)]
     pub list: bool,
+    /// List the operations a journey file's steps may name, with their fields and defaults.
+    #[arg(long)]
+    pub ops: bool,
+    /// Print a built-in scenario's journey file (a start for your own), then exit.
+    #[arg(long, value_name = "NAME")]
+    pub print_scenario: Option<String>,
     /// A platform to load at a URL, PLATFORM=URL (alibaba, aui, duix, webhook); repeatable.
     /// Without any, the embedded mocks are started and loaded.
     #[arg(long, value_name = "PLATFORM=URL")]
     pub target: Vec<String>,
-    /// Concurrent users (goose users; connections under --rate).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub users: u64,
+    /// Concurrent users (goose users; connections under --rate) [default: 10, or the journey
+    /// file's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: Option<u64>,
     /// Users started per second until --users run (default: all within the first second).
     #[arg(long, value_name = "R")]
     pub increase_rate: Option<f64>,
-    /// How long to load once started, e.g. 30s, 5m, 1h, 1m30s (plain numbers are seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_secs)]
-    pub run_time: u64,
+    /// How long to load once started, e.g. 30s, 5m, 1h, 1m30s (plain numbers are seconds)
+    /// [default: 30s, or the journey file's].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
+    pub run_time: Option<u64>,
+    /// Stages instead of --users/--increase-rate/--run-time: USERS,DURATION;... each ramps to
+    /// USERS over DURATION (holding when it keeps the number), e.g. '20,30s;20,2m;0,10s'.
+    #[arg(long, value_name = "PLAN", value_parser = parse_stages, conflicts_with_all = ["users", "increase_rate", "run_time"])]
+    pub stages: Option<Stages>,
     /// A schedule of this many requests per second over all users; latency is then measured
     /// from when each request was due (corrected for coordinated omission).
     #[arg(long, value_name = "RPS")]
@@ -329,6 +358,28 @@ pub struct LoadArgs {
     pub sid: String,
     #[command(flatten)]
     pub credentials: CredentialArgs,
+}
+
+/// `--stages`: (users at the end, seconds) per stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stages(pub Vec<(u64, u64)>);
+
+/// `--stages`: `USERS,DURATION;...` as (users, seconds) steps.
+pub fn parse_stages(text: &str) -> Result<Stages, String> {
+    let mut stages = Vec::new();
+    for step in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || format!("{step:?}: a stage is USERS,DURATION, e.g. 20,30s");
+        let (users, duration) = step.split_once(',').ok_or_else(bad)?;
+        let users: u64 = users.trim().parse().map_err(|_| bad())?;
+        if users > 100_000 {
+            return Err(format!("{step:?}: at most 100000 users"));
+        }
+        stages.push((users, parse_duration_secs(duration.trim())?));
+    }
+    if stages.iter().all(|(users, _)| *users == 0) {
+        return Err(format!("{text:?}: no stage has users; e.g. '20,30s;20,2m;0,10s'"));
+    }
+    Ok(Stages(stages))
 }
 
 /// `I/N` of `--worker`: worker I (from 0) of N.

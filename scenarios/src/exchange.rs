@@ -36,6 +36,10 @@ pub struct Expect<'a> {
 /// [`Expect::schema`] of a body that only has to be JSON (the `http-get` scenario's).
 pub const ANY_JSON: &str = "";
 
+/// [`Expect::schema`] of a body that may be anything (`http.request` without a schema); the
+/// success rule sees its JSON, or `null` when it is not JSON.
+pub const ANY_BODY: &str = "*";
+
 /// The error of a request not sent because the run is ending (Ctrl-C or its planned end); it
 /// counts nowhere.
 pub fn stopped() -> Failure {
@@ -45,7 +49,17 @@ pub fn stopped() -> Failure {
 /// A transaction's error: the request failed, the reason is already recorded.
 pub type Failure = Box<TransactionError>;
 
-/// Sends `request` to `base`, records it, and returns the answer's JSON when it is good.
+/// When a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// In its slot of the `--rate` schedule, and not once the run is ending.
+    Scheduled,
+    /// At once, even as the run ends: stopping what a user started, on-stop steps.
+    Now,
+}
+
+/// Sends `request` to `base` in its slot, records it, and returns the answer's JSON when it
+/// is good.
 pub async fn send(
     user: &mut GooseUser,
     plan: &Plan,
@@ -53,9 +67,28 @@ pub async fn send(
     request: HttpRequest,
     expect: &Expect<'_>,
 ) -> Result<Value, Failure> {
-    let due = plan.slot(user.weighted_users_index).await?;
+    send_paced(user, plan, base, request, expect, Pace::Scheduled).await
+}
+
+/// [`send`], at the given pace.
+pub async fn send_paced(
+    user: &mut GooseUser,
+    plan: &Plan,
+    base: &str,
+    request: HttpRequest,
+    expect: &Expect<'_>,
+    pace: Pace,
+) -> Result<Value, Failure> {
+    let due = match pace {
+        Pace::Scheduled => plan.slot(user.weighted_users_index).await?,
+        Pace::Now => None,
+    };
     let method = match request.method {
         "GET" => GooseMethod::Get,
+        "PUT" => GooseMethod::Put,
+        "PATCH" => GooseMethod::Patch,
+        "DELETE" => GooseMethod::Delete,
+        "HEAD" => GooseMethod::Head,
         _ => GooseMethod::Post,
     };
     let mut builder = user.get_request_builder(&method, &request.url(base))?;
@@ -205,6 +238,11 @@ pub fn judge(status: u16, body: &[u8], expect: &Expect<'_>) -> Result<Value, Bro
         return Err(Broken::Reason(format!(
             "{prefix}HTTP {status}{code}{expected}"
         )));
+    }
+    if expect.schema == ANY_BODY {
+        let json = json.unwrap_or(Value::Null);
+        (expect.success)(&json).map_err(Broken::Reason)?;
+        return Ok(json);
     }
     let json = json.ok_or_else(|| Broken::Reason(format!("HTTP {status} body is not JSON")))?;
     if expect.schema != ANY_JSON {

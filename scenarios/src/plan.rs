@@ -101,6 +101,9 @@ pub struct Plan {
     /// No request is sent after this (the planned end of the run): a journey cut by the end
     /// stops between its steps instead of running on against a slow target.
     pub deadline: Option<Instant>,
+    /// The index of this process's first user among all users of the run (a worker's share
+    /// starts after the earlier workers'): `{{ user }}` and the random sources count from it.
+    pub first_user: u64,
 }
 
 impl Plan {

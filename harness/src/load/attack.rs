@@ -1,5 +1,6 @@
 //! The goose attack: our arguments become a `GooseConfiguration` (no second argument parser),
-//! the scenario is registered, and the run's end is reported back: planned, or cut short.
+//! the journeys' scenarios are registered, and the run's end is reported back: planned, or cut
+//! short. Stages become goose's test plan.
 //!
 //! goose's telnet controller stays off: it would bind a fixed port. Its
 //! request timeout is ours, its end-of-run tables are not printed (stdout is for the verdict),
@@ -20,8 +21,8 @@ pub struct Ended {
     pub cut_short: Option<String>,
 }
 
-/// Runs `scenario` against `host` (the scenario's first target; requests carry full URLs).
-pub async fn run(scenario: Scenario, setup: &Setup, host: &str) -> Result<Ended> {
+/// Runs `scenarios` against `host` (the first target; requests carry full URLs).
+pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<Ended> {
     std::fs::create_dir_all(&setup.report_dir).map_err(|e| {
         anyhow!(
             "cannot create --report-dir {}: {e}",
@@ -30,9 +31,21 @@ pub async fn run(scenario: Scenario, setup: &Setup, host: &str) -> Result<Ended>
     })?;
     let config = configuration(setup, host);
     goose::reset_killswitch();
-    let attack = GooseAttack::initialize_with_config(config)
-        .map_err(|e| anyhow!("goose refused the configuration: {e}"))?
-        .register_scenario(scenario);
+    let mut attack = GooseAttack::initialize_with_config(config)
+        .map_err(|e| anyhow!("goose refused the configuration: {e}"))?;
+    if let Some(stages) = &setup.stages {
+        let plan = stages
+            .iter()
+            .map(|(users, secs)| format!("{users},{secs}s"))
+            .collect::<Vec<_>>()
+            .join(";");
+        attack = attack
+            .set_default(goose::config::GooseDefault::TestPlan, plan.as_str())
+            .map_err(|e| anyhow!("goose refused the stages {plan}: {e}"))?;
+    }
+    for scenario in scenarios {
+        attack = attack.register_scenario(scenario);
+    }
     attack
         .execute()
         .await
@@ -49,9 +62,12 @@ fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
     // Field by field: GooseConfiguration has private fields, so no struct literal.
     let mut config = GooseConfiguration::default();
     config.host = Some(host.to_string());
-    config.users = Some(usize::try_from(setup.users).unwrap_or(usize::MAX));
-    config.increase_rate = Some(setup.increase_rate.to_string());
-    config.run_time = Some(setup.run_time_secs.to_string());
+    // Stages go in as goose's test plan (a default: the configuration's field is private).
+    if setup.stages.is_none() {
+        config.users = Some(usize::try_from(setup.users).unwrap_or(usize::MAX));
+        config.increase_rate = Some(setup.increase_rate.to_string());
+        config.run_time = Some(setup.run_time_secs.to_string());
+    }
     config.timeout = Some(format!("{:.3}", setup.slo.timeout_ms as f64 / 1000.0));
     config.report_file = vec![report("goose-report.html"), report("goose-report.json")];
     config.no_print_metrics = true;
