@@ -12,10 +12,24 @@
 //! The error rule allows the rate itself (`errors<1%` passes one failure in a hundred), so
 //! `errors<0%` means "no error at all". Quantiles are kept to the millionth, the precision
 //! the verdict judges them at.
+//!
+//! # A route's own SLO
+//!
+//! A journey step may hold its route to stricter (or looser) rules than the run's:
+//! [`LoadSlo::for_route`] applies a list of rules over the run's SLO, and
+//! [`LoadRecorder::set_route_slo`](super::LoadRecorder::set_route_slo) judges that route by
+//! the result. Every rule may differ per route except one: `max` may be lower than the run's,
+//! never higher. The run's `max` is also the client timeout, one per run (goose has one
+//! timeout), so every request is abandoned there; a route cannot wait longer than that, and a
+//! `max<30s` on a route of a 20 s run would promise a measurement nobody makes. A lower `max`
+//! is an exact rule of its own: no answer of that route took that long (a timed-out request
+//! always did).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::verdict::Rule;
 
 /// The accepted forms, shown in every parse error.
 pub const ACCEPTED_FORMS: &str =
@@ -88,15 +102,67 @@ impl LoadSlo {
         Ok(())
     }
 
+    /// The SLO of one route: `rules` applied in order over `self`, the run's SLO, as
+    /// [`LoadSlo::parse_rule`] applies them (no rules: the run's SLO itself). Refuses a `max`
+    /// above the run's, which is the client timeout (see the module docs).
+    ///
+    /// ```
+    /// use reports::load::LoadSlo;
+    ///
+    /// let run = LoadSlo::default();
+    /// let login = run.for_route(&["p95<500ms", "errors<0.1%"]).unwrap();
+    /// assert_eq!(login.describe(), "p95<500ms, max<20000ms, errors<0.1%");
+    /// assert_eq!(login.differences_from(&run), "p95<500ms, errors<0.1%");
+    /// assert!(run.for_route(&["max<5s"]).is_ok());
+    /// let err = run.for_route(&["max<30s"]).unwrap_err();
+    /// assert!(err.reason.contains("the run's 20000 ms timeout"), "{err}");
+    /// ```
+    pub fn for_route<S: AsRef<str>>(&self, rules: &[S]) -> Result<LoadSlo, SloParseError> {
+        let mut slo = *self;
+        for rule in rules {
+            let rule = rule.as_ref();
+            slo.parse_rule(rule)?;
+            if slo.timeout_ms > self.timeout_ms {
+                return Err(SloParseError {
+                    rule: rule.to_owned(),
+                    reason: format!(
+                        "a route's max cannot be above the run's {} ms timeout, at which every \
+                         request is abandoned; raise the run's timeout (--timeout-ms) or give \
+                         the route a max at most that",
+                        self.timeout_ms
+                    ),
+                });
+            }
+        }
+        Ok(slo)
+    }
+
+    /// The rules of `self` that differ from `run`'s, in the rule syntax (`p95<500ms,
+    /// errors<0.1%`); empty when they are the same. How reports name a route's own SLO.
+    pub fn differences_from(&self, run: &LoadSlo) -> String {
+        let rules: Vec<String> = [Rule::Quantile, Rule::Max, Rule::Errors]
+            .into_iter()
+            .map(|rule| (self.rule_text(rule), run.rule_text(rule)))
+            .filter(|(own, theirs)| own != theirs)
+            .map(|(own, _)| own)
+            .collect();
+        rules.join(", ")
+    }
+
+    /// One rule in the rule syntax: `p95<2000ms`, `max<20000ms` or `errors<1%`.
+    pub fn rule_text(&self, rule: Rule) -> String {
+        match rule {
+            Rule::Quantile => format!("{}<{}ms", self.quantile_name(), self.limit_ms),
+            Rule::Max => format!("max<{}ms", self.timeout_ms),
+            Rule::Errors => format!("errors<{}%", self.error_percent()),
+        }
+    }
+
     /// The SLO in the rule syntax, e.g. `p95<2000ms, max<20000ms, errors<1%`.
     pub fn describe(&self) -> String {
-        format!(
-            "{}<{}ms, max<{}ms, errors<{}%",
-            self.quantile_name(),
-            self.limit_ms,
-            self.timeout_ms,
-            trimmed(self.max_error_rate * 100.0)
-        )
+        [Rule::Quantile, Rule::Max, Rule::Errors]
+            .map(|rule| self.rule_text(rule))
+            .join(", ")
     }
 
     /// `p95`, `p99.9`: the quantile as a percentile name.
@@ -211,6 +277,25 @@ mod tests {
         slo.parse_rule(" errors < 0.5% ").unwrap();
         slo.parse_rule("max<30s").unwrap();
         assert_eq!(slo.describe(), "p99.9<1500ms, max<30000ms, errors<0.5%");
+    }
+
+    #[test]
+    fn a_route_may_lower_the_max_but_never_raise_it() {
+        let run = LoadSlo::default();
+        assert_eq!(run.for_route(&["max<20s"]).unwrap(), run);
+        assert_eq!(run.for_route(&["max<1s"]).unwrap().timeout_ms, 1000);
+        let err = run.for_route(&["p99<1s", "max<20001ms"]).unwrap_err();
+        assert_eq!(err.rule, "max<20001ms");
+        assert!(run.for_route(&["p95<fast"]).is_err());
+        assert_eq!(run.for_route::<&str>(&[]).unwrap(), run);
+    }
+
+    #[test]
+    fn differences_name_only_the_rules_that_changed() {
+        let run = LoadSlo::default();
+        assert_eq!(run.differences_from(&run), "");
+        let own = run.for_route(&["p99<2000ms", "max<5s"]).unwrap();
+        assert_eq!(own.differences_from(&run), "p99<2000ms, max<5000ms");
     }
 
     #[test]
