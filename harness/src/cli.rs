@@ -340,6 +340,10 @@ pub struct LoadArgs {
     /// Check the arguments, print the plan and exit 0 without sending anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// The embedded mocks' configuration (as `agentproof mock --config` takes it), when no
+    /// target is given: e.g. [aui] users_file for a feeder's many logins.
+    #[arg(long, value_name = "FILE")]
+    pub mock_config: Option<PathBuf>,
     /// `Authorization: Bearer` token the duix-webhook scenario sends to the vendor webhook
     /// (also AGENTPROOF_LOAD_WEBHOOK_BEARER).
     #[arg(
@@ -377,7 +381,9 @@ pub fn parse_stages(text: &str) -> Result<Stages, String> {
         stages.push((users, parse_duration_secs(duration.trim())?));
     }
     if stages.iter().all(|(users, _)| *users == 0) {
-        return Err(format!("{text:?}: no stage has users; e.g. '20,30s;20,2m;0,10s'"));
+        return Err(format!(
+            "{text:?}: no stage has users; e.g. '20,30s;20,2m;0,10s'"
+        ));
     }
     Ok(Stages(stages))
 }

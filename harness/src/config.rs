@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// Everything `agentproof mock` needs to know.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MockConfig {
     pub alibaba: AlibabaConfig,
@@ -23,7 +23,7 @@ pub struct MockConfig {
 }
 
 /// The embedded reference vendor webhook.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Shared secret it requires; DUIX sends it too.
@@ -44,6 +44,11 @@ impl MockConfig {
             None => MockConfig::default(),
         };
         config.apply_env(env);
+        let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
+        config
+            .aui
+            .read_users_file(base)
+            .map_err(|why| anyhow::anyhow!("{why}"))?;
         if let Err(why) = config.limits.validate() {
             let file = file.map_or_else(String::new, |f| format!(" {}", f.display()));
             anyhow::bail!("config file{file}: {why}");

@@ -8,7 +8,7 @@
 
 use super::Setup;
 use anyhow::{anyhow, Result};
-use goose::config::GooseConfiguration;
+use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
 use goose::goose::Scenario;
 use goose::GooseAttack;
 
@@ -40,7 +40,8 @@ pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<
             .collect::<Vec<_>>()
             .join(";");
         attack = attack
-            .set_default(goose::config::GooseDefault::TestPlan, plan.as_str())
+            .set_default(GooseDefault::TestPlan, plan.as_str())
+            .map(|boxed| *boxed)
             .map_err(|e| anyhow!("goose refused the stages {plan}: {e}"))?;
     }
     for scenario in scenarios {

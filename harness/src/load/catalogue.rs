@@ -9,15 +9,25 @@ pub fn list() {
     println!("Scenarios (agentproof load --scenario NAME; --print-scenario NAME shows its journey file):");
     for s in scenarios::scenarios() {
         println!("  {:<20} [{}]", s.name, s.platforms.join(", "));
-        println!("      {}", s.description.split_whitespace().collect::<Vec<_>>().join(" "));
+        println!(
+            "      {}",
+            s.description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
     }
-    println!("Your own: agentproof load --scenario-file FILE (agentproof load --ops lists the steps)");
+    println!(
+        "Your own: agentproof load --scenario-file FILE (agentproof load --ops lists the steps)"
+    );
 }
 
 /// `agentproof load --ops`: each operation, what it does, its fields with their defaults, and
 /// what it captures for later steps.
 pub fn ops() {
-    println!("Operations a journey step names (op = \"...\"), with their fields (fields = {{ ... }}):");
+    println!(
+        "Operations a journey step names (op = \"...\"), with their fields (fields = {{ ... }}):"
+    );
     for op in scenarios::ops::CATALOGUE {
         println!();
         println!("{}  [target {}]", op.name, op.platform);

@@ -86,7 +86,11 @@ pub async fn run_cli(args: crate::cli::LoadArgs) -> Result<u8> {
 /// shares checked: nothing is sent).
 fn print_plan(setup: &Setup) {
     let journeys = &setup.journeys;
-    println!("scenario {} ({})", setup.name(), setup.platforms().join(", "));
+    println!(
+        "scenario {} ({})",
+        setup.name(),
+        setup.platforms().join(", ")
+    );
     if let Some(file) = &setup.scenario_file {
         println!("journey file {}: checked", file.display());
     }
@@ -101,7 +105,12 @@ fn print_plan(setup: &Setup) {
         );
     }
     for feeder in &journeys.feeders {
-        println!("  feeder {:?}: {} rows, columns {}", feeder.name, feeder.len(), feeder.columns.join(", "));
+        println!(
+            "  feeder {:?}: {} rows, columns {}",
+            feeder.name,
+            feeder.len(),
+            feeder.columns.join(", ")
+        );
     }
     if let Some((index, count)) = setup.worker {
         println!("worker {index} of {count}");
@@ -115,7 +124,9 @@ fn print_plan(setup: &Setup) {
     };
     println!(
         "{shape}, rate {}, seed {}",
-        setup.rate.map_or("closed loop".to_string(), |r| format!("{r}/s")),
+        setup
+            .rate
+            .map_or("closed loop".to_string(), |r| format!("{r}/s")),
         setup.seed
     );
     match setup.targets.is_empty() {
@@ -129,7 +140,11 @@ fn print_plan(setup: &Setup) {
     if let Some(at) = setup.start_at {
         println!("start at {at}");
     }
-    println!("SLO {}; reports in {}", setup.slo.describe(), setup.report_dir.display());
+    println!(
+        "SLO {}; reports in {}",
+        setup.slo.describe(),
+        setup.report_dir.display()
+    );
     for (route, slo) in &setup.route_slos {
         println!("  {route}: SLO {}", slo.describe());
     }
@@ -173,7 +188,10 @@ async fn hold_until(at: time::OffsetDateTime) {
 /// The targets: the embedded mocks when none is given, else the given ones, each reachable.
 async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Option<Embedded>)> {
     if setup.targets.is_empty() {
-        let mut config = MockConfig::default();
+        let mut config = match &setup.mock_config {
+            Some(config) => config.clone(),
+            None => MockConfig::default(),
+        };
         for app in &mut config.duix.apps {
             app.quota = EMBEDDED_DUIX_QUOTA;
         }
@@ -222,7 +240,9 @@ async fn run_with_targets(
     };
     let mut recorder = LoadRecorder::new(setup.slo, setup.rate.is_some());
     for (route, slo) in &setup.route_slos {
-        recorder.set_route_slo(route, *slo);
+        recorder
+            .set_route_slo(route, *slo)
+            .map_err(|e| anyhow!("{e}"))?;
     }
     let recorder = Arc::new(SharedRecorder::new(recorder));
     let get = |p: &str| targets.get(p).cloned();
@@ -268,9 +288,7 @@ async fn run_with_targets(
     };
     let started = Instant::now();
     let ramp = progress::Ramp {
-        users: setup.users,
-        increase_rate: setup.increase_rate,
-        run_time_secs: setup.run_time_secs,
+        planned_secs: setup.planned_secs(),
     };
     let ticker = progress::spawn(recorder.clone(), ramp, setup.plain_progress);
     let ended = attack::run(scenarios, setup, &host).await;

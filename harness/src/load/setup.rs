@@ -56,6 +56,8 @@ pub struct Setup {
     pub first_user: u64,
     /// `--start-at`: hold until then.
     pub start_at: Option<time::OffsetDateTime>,
+    /// `--mock-config`: the embedded mocks' configuration, read before any load.
+    pub mock_config: Option<crate::config::MockConfig>,
 }
 
 impl Setup {
@@ -81,10 +83,13 @@ impl Setup {
         if let Some((index, count)) = worker {
             journeys.split_feeders(index, count);
         }
-        journeys.check_users(share.users).map_err(|why| anyhow!("{why}"))?;
+        journeys
+            .check_users(share.users)
+            .map_err(|why| anyhow!("{why}"))?;
         let targets = targets(args, &journeys)?;
         let needs_duix_sessions = journeys.platforms.contains(&"duix");
-        if targets.is_empty() && needs_duix_sessions && shape.users > u64::from(EMBEDDED_DUIX_QUOTA) {
+        if targets.is_empty() && needs_duix_sessions && shape.users > u64::from(EMBEDDED_DUIX_QUOTA)
+        {
             bail!(
                 "{} users: the embedded DUIX grants at most {EMBEDDED_DUIX_QUOTA} sessions, so more users \
                  would get 1009 (quota) as a test artefact; use at most {EMBEDDED_DUIX_QUOTA} users or a real --target duix=URL",
@@ -131,6 +136,12 @@ impl Setup {
             worker,
             first_user,
             start_at: args.start_at,
+            mock_config: args
+                .mock_config
+                .as_deref()
+                .map(|path| crate::config::MockConfig::load(Some(path), |_| None))
+                .transpose()
+                .map_err(|e| anyhow!("--mock-config: {e:#}"))?,
         })
     }
 
@@ -167,7 +178,10 @@ fn journeys(args: &LoadArgs) -> Result<(Journeys, Option<PathBuf>)> {
     }
     let name = args.scenario.as_deref().unwrap_or_default();
     let builtin = scenarios::find(name).ok_or_else(|| {
-        anyhow!("--scenario {name:?}: no such scenario; scenarios are {} (agentproof load --list)", names())
+        anyhow!(
+            "--scenario {name:?}: no such scenario; scenarios are {} (agentproof load --list)",
+            names()
+        )
     })?;
     Ok((Journeys::builtin(builtin)?, None))
 }
@@ -179,7 +193,8 @@ fn slo(args: &LoadArgs, journeys: &Journeys) -> Result<(LoadSlo, Vec<(String, Lo
         ..LoadSlo::default()
     };
     for rule in &journeys.slo {
-        slo.parse_rule(rule).map_err(|e| anyhow!("the journey file's slo: {e}"))?;
+        slo.parse_rule(rule)
+            .map_err(|e| anyhow!("the journey file's slo: {e}"))?;
     }
     for rule in &args.slo {
         slo.parse_rule(rule).map_err(|e| anyhow!("--slo: {e}"))?;
@@ -188,10 +203,9 @@ fn slo(args: &LoadArgs, journeys: &Journeys) -> Result<(LoadSlo, Vec<(String, Lo
     slo.timeout_ms = args.timeout_ms;
     let mut route_slos = Vec::new();
     for (route, rules) in &journeys.route_slos {
-        let mut own = slo;
-        for rule in rules {
-            own.parse_rule(rule).map_err(|e| anyhow!("{route}: {e}"))?;
-        }
+        let own = slo
+            .for_route(rules)
+            .map_err(|e| anyhow!("the step {route:?}'s slo: {e}"))?;
         route_slos.push((route.clone(), own));
     }
     Ok((slo, route_slos))
@@ -210,13 +224,17 @@ struct Shape {
 impl Shape {
     fn resolve(args: &LoadArgs, journeys: &Journeys) -> Result<Shape> {
         let file = &journeys.load;
-        let flags_shape = args.users.is_some() || args.increase_rate.is_some() || args.run_time.is_some();
+        let flags_shape =
+            args.users.is_some() || args.increase_rate.is_some() || args.run_time.is_some();
         let stages: Option<Vec<(u64, u64)>> = match (&args.stages, &file.stages) {
             (Some(stages), _) => Some(stages.0.clone()),
             // Flags for users or run time replace the file's stages.
-            (None, Some(stages)) if !flags_shape => {
-                Some(stages.iter().map(|(u, d)| (*u, d.as_secs().max(1))).collect())
-            }
+            (None, Some(stages)) if !flags_shape => Some(
+                stages
+                    .iter()
+                    .map(|(u, d)| (*u, d.as_secs().max(1)))
+                    .collect(),
+            ),
             _ => None,
         };
         let rate = args.rate.or(file.rate);
@@ -225,7 +243,13 @@ impl Shape {
             let run_time_secs = stages.iter().map(|(_, s)| *s).sum();
             let first = stages[0];
             let increase_rate = first.0.max(1) as f64 / first.1.max(1) as f64;
-            return Ok(Shape { users, increase_rate, run_time_secs, stages: Some(stages), rate });
+            return Ok(Shape {
+                users,
+                increase_rate,
+                run_time_secs,
+                stages: Some(stages),
+                rate,
+            });
         }
         let users = args.users.or(file.users).unwrap_or(DEFAULT_USERS);
         let increase_rate = match (args.increase_rate, args.users) {
@@ -241,7 +265,13 @@ impl Shape {
             .run_time
             .or(file.duration.map(|d| d.as_secs().max(1)))
             .unwrap_or(DEFAULT_RUN_SECS);
-        Ok(Shape { users, increase_rate, run_time_secs, stages: None, rate })
+        Ok(Shape {
+            users,
+            increase_rate,
+            run_time_secs,
+            stages: None,
+            rate,
+        })
     }
 
     /// Worker `index`'s share of `count`: of the users (of each stage), the increase rate and
@@ -249,7 +279,10 @@ impl Shape {
     fn share(&self, index: u32, count: u32) -> Result<Shape> {
         let (users, rate) = worker_share(self.users, self.rate, index, count)?;
         let stages = self.stages.as_ref().map(|stages| {
-            stages.iter().map(|(u, secs)| (share_of(*u, index, count), *secs)).collect()
+            stages
+                .iter()
+                .map(|(u, secs)| (share_of(*u, index, count), *secs))
+                .collect()
         });
         Ok(Shape {
             users,
@@ -270,7 +303,12 @@ pub fn share_of(total: u64, index: u32, count: u32) -> u64 {
 
 /// Worker `index`'s users and rate (in thousandths of a request per second, so the rate shares
 /// add up exactly too).
-pub(crate) fn worker_share(users: u64, rate: Option<f64>, index: u32, count: u32) -> Result<(u64, Option<f64>)> {
+pub(crate) fn worker_share(
+    users: u64,
+    rate: Option<f64>,
+    index: u32,
+    count: u32,
+) -> Result<(u64, Option<f64>)> {
     if users < u64::from(count) {
         bail!("--users {users} over --worker .../{count}: every worker needs at least one user");
     }
@@ -330,7 +368,11 @@ pub(crate) fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
 
 /// The built-in scenarios' names.
 pub fn names() -> String {
-    scenarios::BUILTINS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+    scenarios::BUILTINS
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn random_seed() -> u64 {
@@ -379,9 +421,15 @@ mod tests {
             .map(|i| worker_share(3, Some(100.0), i, 3).unwrap().1.unwrap())
             .collect();
         assert_eq!(
-            rates.iter().map(|r| (r * 1000.0).round() as u64).sum::<u64>(),
+            rates
+                .iter()
+                .map(|r| (r * 1000.0).round() as u64)
+                .sum::<u64>(),
             100_000
         );
-        assert!(worker_share(2, None, 0, 4).is_err(), "a worker without users");
+        assert!(
+            worker_share(2, None, 0, 4).is_err(),
+            "a worker without users"
+        );
     }
 }
