@@ -3,8 +3,9 @@
 //! - Every `console` block of README.md and docs/src (`$ agentproof ...`, then what it prints) is
 //!   run by trycmd against the embedded default and its output compared; `[..]` stands for the
 //!   varying part of a line, `...` for lines left out, `? N` for an exit code other than 0. Each
-//!   page runs in a fresh temporary folder (its commands share it, so a later one reads what an
-//!   earlier one wrote), never in the repository: the commands write report folders where they run.
+//!   page runs in a fresh temporary folder holding the files of docs/examples/ (its commands share
+//!   it, so a later one reads what an earlier one wrote), never in the repository: the commands
+//!   write report folders where they run.
 //! - `agentproof mock` runs until stopped, so trycmd skips its block (`console,ignore`) and the
 //!   test below starts it, reads the lines the manual shows, and stops it.
 //! - Every internal link and `#anchor` resolves, with mdBook's rule for heading ids; every page is
