@@ -67,7 +67,8 @@ pub struct MockArgs {
     /// Port of the embedded reference vendor webhook DUIX calls (0 picks a free one).
     #[arg(long, default_value_t = 18604)]
     pub webhook_port: u16,
-    /// TOML configuration file (credentials, quotas, webhooks). See the README for its keys.
+    /// TOML configuration file (credentials, quotas, webhooks, limits). Its keys:
+    /// docs/src/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Write the URLs and credentials as JSON to this file once every mock listens.

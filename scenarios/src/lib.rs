@@ -91,8 +91,9 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         name: "http-get",
         platforms: &["http"],
-        description: "Any HTTP server: GET the target URL, any 2xx passes (the load generator's \
-                      own ceiling, e.g. against a bare server in scripts/bench)",
+        description: "Any HTTP server: GET the target URL, status 200 and a JSON body pass, no \
+                      schema (the load generator's own ceiling, e.g. against a bare server in \
+                      scripts/bench)",
         build: http::get,
     },
 ];
