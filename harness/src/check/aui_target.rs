@@ -160,7 +160,7 @@ pub async fn probe(
 ) -> Result<Served> {
     let mut aui = Aui::new(http.clone(), url, &Arc::new(creds.aui_auth.clone()));
     if let Some(reply) = aui.login(&creds.aui_user).await {
-        login_refusal(url, creds, &reply)?;
+        login_refusal(url, creds, &reply).map_err(|e| masked(e, creds))?;
         if aui.session.is_none() {
             // The login answered but handed out no token: a contract failure the suites report
             // (every route would be refused for want of one), not a reason to stop.
@@ -185,10 +185,11 @@ pub async fn probe(
         if refused(&reply) {
             refusals.push(format!("{}: {}", name(path), reply.describe()));
         } else if not_served(&reply) {
-            served.missing.insert(path, reply.describe());
+            served.missing.insert(path, mask(&reply.describe(), creds));
         }
     }
     if let Some(first) = refusals.first() {
+        let first = mask(first, creds);
         bail!(
             "the AUI target {url} refused agentproof's requests with --aui-auth {} ({} of {} routes, e.g. {first}); \
              the test cannot run: give the auth your server takes with --aui-auth (login, bearer:TOKEN, \
@@ -200,12 +201,28 @@ pub async fn probe(
     }
     if served.missing.len() == paths.len() {
         let first = served.missing.values().next().cloned().unwrap_or_default();
+        let first = mask(&first, creds);
         bail!(
             "the AUI target {url} serves none of the AUI routes ({first} for each): is the URL's path \
              prefix right? The routes are {url}/api/v2/aiagent/<route>"
         );
     }
     Ok(served)
+}
+
+/// `text` with every secret given (by flag, environment or file) as `***`: a target may echo
+/// one back, and these errors are printed.
+fn mask(text: &str, creds: &Credentials) -> String {
+    creds
+        .given
+        .0
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
+}
+
+fn masked(error: anyhow::Error, creds: &Credentials) -> anyhow::Error {
+    anyhow::anyhow!(mask(&error.to_string(), creds))
 }
 
 /// A login the target refused (401/403) or does not have (a bare 404): exit 2, saying how to fix.
