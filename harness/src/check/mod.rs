@@ -512,6 +512,86 @@ mod tests {
     }
 
     #[test]
+    fn aui_auth_and_routes_come_from_flags_and_their_secrets_are_kept_for_redaction() {
+        let plan = Plan::from_args(&args(&[
+            "--aui-auth",
+            "bearer:Sup3rToken",
+            "--aui-auth",
+            "header:X-Api-Key:Sup3rKey",
+            "--aui-routes",
+            "getRtcAuthToken,describeAIAgentInstance",
+        ]))
+        .unwrap();
+        let auth = &plan.credentials.aui_auth;
+        assert_eq!(auth.describe(), "bearer:***, header:X-Api-Key:***");
+        assert_eq!(plan.credentials.given.0, ["Sup3rToken", "Sup3rKey"]);
+        assert_eq!(
+            plan.aui_routes.describe(),
+            "getRtcAuthToken,describeAIAgentInstance"
+        );
+        assert!(!format!("{plan:?}").contains("Sup3r"), "{plan:?}");
+        let login = Plan::from_args(&args(&["--aui-login-path", "/sso/login"])).unwrap();
+        assert_eq!(
+            login.credentials.aui_auth.login().unwrap().path,
+            "/sso/login"
+        );
+    }
+
+    #[test]
+    fn aui_options_fall_back_to_the_config_files_target_section() {
+        let dir =
+            std::env::temp_dir().join(format!("agentproof-check-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("agentproof.toml");
+        let text = "[aui]\napp_id = \"mock-side\"\n\n[target.aui]\nauth = \"none\"\nroutes = [\"getRtcAuthToken\"]\n";
+        std::fs::write(&file, text).unwrap();
+        let path = file.to_str().unwrap();
+        let plan = Plan::from_args(&args(&["--config", path])).unwrap();
+        assert_eq!(plan.credentials.aui_auth.describe(), "none");
+        assert_eq!(plan.aui_routes.describe(), "getRtcAuthToken");
+        let flags_win = Plan::from_args(&args(&[
+            "--config",
+            path,
+            "--aui-auth",
+            "login",
+            "--aui-routes",
+            "all",
+        ]))
+        .unwrap();
+        assert_eq!(
+            flags_win.credentials.aui_auth.describe(),
+            "login at /api/v2/aiagent/login"
+        );
+        assert_eq!(flags_win.aui_routes, aui_target::Required::All);
+        std::fs::write(&file, "[target.aui]\nrotues = \"all\"\n").unwrap();
+        let error = format!(
+            "{:#}",
+            Plan::from_args(&args(&["--config", path])).unwrap_err()
+        );
+        assert!(
+            error.contains("rotues") && error.contains("agentproof.toml"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_aui_options_name_their_flag() {
+        for (argv, needle) in [
+            (vec!["--aui-auth", "token:abc"], "--aui-auth"),
+            (
+                vec!["--aui-auth", "none", "--aui-auth", "bearer:x"],
+                "exclude each other",
+            ),
+            (vec!["--aui-login-token", "token"], "--aui-login-token"),
+            (vec!["--aui-login-body", "{user}"], "--aui-login-body"),
+            (vec!["--aui-routes", "startAgent"], "--aui-routes"),
+        ] {
+            let error = Plan::from_args(&args(&argv)).unwrap_err().to_string();
+            assert!(error.contains(needle), "{argv:?}: {error}");
+        }
+    }
+
+    #[test]
     fn fewer_than_500_bad_inputs_is_refused_by_the_parser() {
         let argv = ["agentproof", "check", "--bad-inputs", "10"];
         assert!(crate::cli::Cli::try_parse_from(argv).is_err());
