@@ -374,13 +374,6 @@ const PROTECTED: [&str; 4] = [
     routes::STOP,
 ];
 
-/// A valid body for every protected route.
-fn protected_body() -> Vec<u8> {
-    json!({"user_id": "u_1", "ai_agent_id": "agent_x", "ai_agent_instance_id": "bad_input_instance"})
-        .to_string()
-        .into_bytes()
-}
-
 /// No, malformed, forged or unsigned bearer tokens, beside the configured headers.
 fn bad_bearer(auth: AuiAuth) -> BoxedStrategy<Input> {
     let header = prop_oneof![
@@ -398,18 +391,7 @@ fn bad_bearer(auth: AuiAuth) -> BoxedStrategy<Input> {
                 None => "no Authorization".to_string(),
                 Some(h) => format!("Authorization {:?}", crate::check::client::truncate(h, 60)),
             };
-            let auth = Auth::authorization(&auth, header);
-            let request = AuiRequest {
-                path,
-                body: protected_body(),
-                auth,
-            };
-            Generated::new(
-                Category::BadSignature,
-                format!("{path} with {what}"),
-                request,
-                &["401", "403"],
-            )
+            refused(path, &what, Auth::authorization(&auth, header))
         })
         .boxed()
 }
@@ -432,19 +414,18 @@ fn bad_headers(auth: AuiAuth) -> BoxedStrategy<Input> {
                     "none of the configured headers".to_string()
                 }
             };
-            let request = AuiRequest {
-                path,
-                body: protected_body(),
-                auth: Auth::Exactly(headers),
-            };
-            Generated::new(
-                Category::BadSignature,
-                format!("{path} with {what}"),
-                request,
-                &["401", "403"],
-            )
+            refused(path, &what, Auth::Exactly(headers))
         })
         .boxed()
+}
+
+/// A valid request to `path` with bad credentials (`what` they are): it must be refused.
+fn refused(path: &'static str, what: &str, auth: Auth) -> Input {
+    let body = json!({"user_id": "u_1", "ai_agent_id": "agent_x", "ai_agent_instance_id": "bad_input_instance"});
+    let body = body.to_string().into_bytes();
+    let request = AuiRequest { path, body, auth };
+    let what = format!("{path} with {what}");
+    Generated::new(Category::BadSignature, what, request, &["401", "403"])
 }
 
 /// An unsigned JWT (`alg: none`) claiming `sub`, valid for a day.
