@@ -145,8 +145,8 @@ pub struct WebhookArgs {
 /// Examples:
 ///   agentproof check
 ///   agentproof check --target aui=https://appserver.example --aui-user alice:s3cret --junit out.xml
-///   agentproof check --target aui=http://10.0.0.5:8080 --aui-auth none
-///   agentproof check --target aui=https://gw.example/app --aui-auth header:X-Api-Key:$KEY --aui-routes all
+///   agentproof check --target aui=http://10.0.0.5:8080 --aui-auth none --aui-routes all
+///   agentproof check --target aui=https://gw.example/app --aui-auth header:X-Api-Key:$KEY
 ///   agentproof check --suite bad-input --seed 42
 ///   agentproof check --target duix=http://127.0.0.1:18603 --suite duix.lifecycle
 #[derive(Debug, Args)]
