@@ -1,44 +1,51 @@
 //! AUI Kits app server scenarios: `aui-token-storm` and `aui-call-lifecycle`.
 //!
-//! Each user logs in once (`set_on_start`) and keeps its bearer token in its session; every
-//! answer must be HTTP 200 with the envelope's `code` 200 and match its schema.
+//! Requests authenticate as the plan's [`AuiAuth`] says: under `login` each user logs in once
+//! (`set_on_start`) and keeps its bearer token in its session; a given bearer, fixed headers or
+//! nothing need no login. Every answer must be HTTP 200 with the envelope's `code` 200 and match
+//! its schema.
 
-use crate::exchange::{send, Expect, Failure};
+use crate::exchange::{send, Expect, Failure, ANY_JSON};
 use crate::{step, unique_id, user_rng, Plan};
 use goose::goose::{GooseUser, Scenario, TransactionError, TransactionResult};
 use protocol::request::aui;
+use protocol::request::aui::auth::AuiAuth;
 use rand::rngs::StdRng;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// What a logged-in user keeps between transactions.
+/// What a user keeps between transactions.
 #[derive(Clone)]
 struct Session {
-    token: String,
+    /// The bearer token of its login (under `login`).
+    token: Option<String>,
     user_id: String,
     rng: StdRng,
 }
 
-/// Log in once, then a 3:1 mix of getRtcAuthToken and generateMessageChatToken.
+/// A login on start, when the auth is one.
+fn with_login(scenario: Scenario, plan: &Arc<Plan>) -> Scenario {
+    match plan.credentials.aui_auth.login() {
+        Some(_) => scenario.register_transaction(step!(plan, "login", login).set_on_start()),
+        None => scenario,
+    }
+}
+
+/// Log in once (under `login`), then a 3:1 mix of getRtcAuthToken and generateMessageChatToken.
 pub fn token_storm(plan: &Arc<Plan>) -> Scenario {
-    let login = step!(plan, "login", login).set_on_start();
     let rtc = step!(plan, "getRtcAuthToken", rtc_auth_token)
         .set_weight(3)
         .expect("a positive weight");
     let chat = step!(plan, "generateMessageChatToken", message_chat_token);
-    Scenario::new("aui-token-storm")
-        .register_transaction(login)
+    with_login(Scenario::new("aui-token-storm"), plan)
         .register_transaction(rtc)
         .register_transaction(chat)
 }
 
-/// Log in once, then start an AI-agent instance, describe it three times, stop it.
+/// Log in once (under `login`), then start an AI-agent instance, describe it three times, stop it.
 pub fn call_lifecycle(plan: &Arc<Plan>) -> Scenario {
-    let login = step!(plan, "login", login).set_on_start();
     let call = step!(plan, "call", call);
-    Scenario::new("aui-call-lifecycle")
-        .register_transaction(login)
-        .register_transaction(call)
+    with_login(Scenario::new("aui-call-lifecycle"), plan).register_transaction(call)
 }
 
 /// `code` 200 in the envelope: the AUI server's success.
@@ -63,17 +70,11 @@ fn ok(schema: &'static str) -> Expect<'static> {
 const LOGIN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let base = plan.target("aui").map_err(custom)?;
-    let creds = &plan.credentials.aui_user;
-    let request = aui::login(&creds.id, &creds.secret);
-    let answer = match send(user, plan, base, request, &ok("aui/login.response")).await {
-        Ok(answer) => answer,
-        Err(failure) => {
-            tokio::time::sleep(LOGIN_RETRY).await;
-            return Err(failure);
-        }
+    let auth = &plan.credentials.aui_auth;
+    let token = match auth.login() {
+        Some(login) => Some(log_in(user, plan, auth, login).await?),
+        None => None,
     };
-    let token = answer["token"].as_str().unwrap_or_default().to_string();
     let mut rng = user_rng(plan, user);
     let user_id = unique_id(&mut rng, "user");
     user.set_session_data(Session {
@@ -84,7 +85,42 @@ async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
     Ok(())
 }
 
-/// The logged-in session; a user whose login at start failed logs in again first.
+/// POSTs the login; the token of its answer. Our own route's answer must match
+/// `aui/login.response`, another's hold a token at its pointer.
+async fn log_in(
+    user: &mut GooseUser,
+    plan: &Plan,
+    auth: &AuiAuth,
+    login: &aui::auth::Login,
+) -> Result<String, Failure> {
+    let base = plan.target("aui").map_err(custom)?;
+    let creds = &plan.credentials.aui_user;
+    let request = login.request(auth, &creds.id, &creds.secret);
+    let has_token = |body: &Value| match login.token(body) {
+        Some(_) => Ok(()),
+        None => Err(format!("no token at {}", login.token_pointer)),
+    };
+    let theirs = Expect {
+        status: 200,
+        schema: ANY_JSON,
+        success: &has_token,
+        sse_event: None,
+    };
+    let expect = match login.is_ours() {
+        true => ok("aui/login.response"),
+        false => theirs,
+    };
+    match send(user, plan, base, request, &expect).await {
+        Ok(answer) => Ok(login.token(&answer).unwrap_or_default().to_string()),
+        Err(failure) => {
+            tokio::time::sleep(LOGIN_RETRY).await;
+            Err(failure)
+        }
+    }
+}
+
+/// The user's session; a user without one (its login at start failed, or there is no login)
+/// makes it first.
 async fn session<'u>(user: &'u mut GooseUser, plan: &Plan) -> Result<&'u mut Session, Failure> {
     if user.get_session_data::<Session>().is_none() {
         login(user, plan).await?;
@@ -93,7 +129,7 @@ async fn session<'u>(user: &'u mut GooseUser, plan: &Plan) -> Result<&'u mut Ses
         .ok_or_else(|| custom("not logged in"))
 }
 
-/// A JSON POST with the session's token.
+/// A JSON POST with the configured auth (the session's token under `login`).
 async fn post(
     user: &mut GooseUser,
     plan: &Plan,
@@ -102,7 +138,9 @@ async fn post(
     expect: &Expect<'_>,
 ) -> Result<Value, Failure> {
     let base = plan.target("aui").map_err(custom)?;
-    let request = aui::call(path, &body, &session(user, plan).await?.token);
+    let token = session(user, plan).await?.token.clone();
+    let body = body.to_string().into_bytes();
+    let request = plan.credentials.aui_auth.post(path, body, token.as_deref());
     send(user, plan, base, request, expect).await
 }
 

@@ -302,6 +302,9 @@ fn print_plan(setup: &Setup) {
             .map_or("closed loop".to_string(), |r| format!("{r}/s")),
         setup.seed
     );
+    if setup.scenario.platforms.contains(&"aui") && !setup.targets.is_empty() {
+        println!("aui auth {}", setup.credentials.aui_auth.describe());
+    }
     match setup.targets.is_empty() {
         true => println!("targets: the embedded mocks"),
         false => {
@@ -401,6 +404,7 @@ async fn run_with_targets(
         credentials: scenarios::Credentials {
             alibaba: pair(&credentials.alibaba_key),
             aui_user: pair(&credentials.aui_user),
+            aui_auth: credentials.aui_auth.clone(),
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
             duix_dialogue: setup.dialogue.clone(),
