@@ -67,7 +67,8 @@ pub struct MockArgs {
     /// Port of the embedded reference vendor webhook DUIX calls (0 picks a free one).
     #[arg(long, default_value_t = 18604)]
     pub webhook_port: u16,
-    /// TOML configuration file (credentials, quotas, webhooks). See the README for its keys.
+    /// TOML configuration file (credentials, quotas, webhooks, limits). Its keys:
+    /// docs/src/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Write the URLs and credentials as JSON to this file once every mock listens.
@@ -136,9 +137,17 @@ pub struct WebhookArgs {
 /// ID:KEY (AGENTPROOF_CHECK_AUI_APP, the ARTC app that signs RTC tokens), --duix-app ID:KEY
 /// (AGENTPROOF_CHECK_DUIX_APP). Against the embedded mocks the mocks' own credentials are used.
 ///
+/// Your own AUI app server: say how it authenticates with --aui-auth (login, bearer:TOKEN,
+/// header:NAME:VALUE, none; AGENTPROOF_CHECK_AUI_AUTH or [target.aui] auth in --config). Before
+/// any case, each AUI route is sent an empty JSON object with that auth: a 404 marks the route not
+/// served (its cases are skipped, unless --aui-routes requires it), a 401 or 403 means the auth is
+/// wrong and the check stops with exit 2.
+///
 /// Examples:
 ///   agentproof check
 ///   agentproof check --target aui=https://appserver.example --aui-user alice:s3cret --junit out.xml
+///   agentproof check --target aui=http://10.0.0.5:8080 --aui-auth none --aui-routes all
+///   agentproof check --target aui=https://gw.example/app --aui-auth header:X-Api-Key:$KEY
 ///   agentproof check --suite bad-input --seed 42
 ///   agentproof check --target duix=http://127.0.0.1:18603 --suite duix.lifecycle
 #[derive(Debug, Args)]
@@ -173,6 +182,12 @@ pub struct CheckArgs {
     /// target sooner). After 3 timeouts in a row nothing more is sent to that target.
     #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=20_000))]
     pub timeout_ms: u64,
+    /// AUI routes the target must serve: served (the default: a route answering 404 is reported
+    /// as not served and its cases are skipped), all (the eight v2.2.0 routes), or a comma list
+    /// of route names (getRtcAuthToken,describeAIAgentInstance); a required route that is
+    /// missing fails.
+    #[arg(long, value_name = "ROUTES", env = "AGENTPROOF_CHECK_AUI_ROUTES")]
+    pub aui_routes: Option<String>,
 }
 
 /// Credentials of the targets; each defaults to the mocks' demo credentials.
@@ -210,6 +225,35 @@ pub struct CredentialArgs {
         hide_env_values = true
     )]
     pub duix_app: Option<String>,
+    /// How requests to the AUI target authenticate; repeatable. login (the default): POST the
+    /// login route with --aui-user, then send Authorization: Bearer <token>. bearer:TOKEN: a
+    /// token you already have. header:NAME:VALUE: a header sent with every request (a session
+    /// cookie, a gateway key; combines with login or bearer). none: no credentials, as the
+    /// official sample's TokenAuthenticationFilter. In AGENTPROOF_CHECK_AUI_AUTH, one per line.
+    #[arg(
+        long,
+        value_name = "AUTH",
+        env = "AGENTPROOF_CHECK_AUI_AUTH",
+        hide_env_values = true,
+        value_delimiter = '\n'
+    )]
+    pub aui_auth: Vec<String>,
+    /// The login route of --aui-auth login [default: /api/v2/aiagent/login].
+    #[arg(long, value_name = "PATH", env = "AGENTPROOF_CHECK_AUI_LOGIN_PATH")]
+    pub aui_login_path: Option<String>,
+    /// The login's JSON body, {user} and {password} filled in from --aui-user [default:
+    /// {"username":"{user}","password":"{password}"}].
+    #[arg(long, value_name = "JSON", env = "AGENTPROOF_CHECK_AUI_LOGIN_BODY")]
+    pub aui_login_body: Option<String>,
+    /// JSON pointer of the bearer token in the login's answer [default: /token].
+    #[arg(long, value_name = "POINTER", env = "AGENTPROOF_CHECK_AUI_LOGIN_TOKEN")]
+    pub aui_login_token: Option<String>,
+    /// TOML file whose [target.aui] section holds the --aui-* options above (auth, login_path,
+    /// login_body, login_token, and for check routes); flags and environment win over it. For
+    /// `load` with no target, its mock sections configure the embedded mocks as `agentproof mock
+    /// --config` takes them (e.g. [aui] users_file: the many logins of a feeder).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Load a platform with a goose scenario and judge the SLO exactly.
@@ -244,6 +288,7 @@ pub struct CredentialArgs {
 ///   agentproof load --scenario aui-token-storm --run-time 20s
 ///   agentproof load --scenario aui-token-storm --target aui=https://appserver.example \
 ///       --aui-user alice:s3cret --users 200 --increase-rate 20 --run-time 5m
+///   agentproof load --scenario aui-token-storm --target aui=http://10.0.0.5:8080 --aui-auth none
 ///   agentproof load --scenario alibaba-openapi --rate 500 --users 64 --slo 'p99<500ms'
 ///   agentproof load --scenario duix-webhook --target webhook=https://vendor.example/hook --rate 50
 ///   agentproof load --scenario aui-call-lifecycle --baseline last-week/ --junit load.xml
@@ -340,10 +385,7 @@ pub struct LoadArgs {
     /// Check the arguments, print the plan and exit 0 without sending anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// The embedded mocks' configuration (as `agentproof mock --config` takes it), when no
-    /// target is given: e.g. [aui] users_file for a feeder's many logins.
-    #[arg(long, value_name = "FILE")]
-    pub mock_config: Option<PathBuf>,
+
     /// `Authorization: Bearer` token the duix-webhook scenario sends to the vendor webhook
     /// (also AGENTPROOF_LOAD_WEBHOOK_BEARER).
     #[arg(

@@ -394,7 +394,7 @@ async fn list_names_every_scenario() {
     let output = load(&report_dir("list"), &["--list"]).await;
     assert!(output.status.success());
     let stdout = text(&output.stdout);
-    for scenario in scenarios::SCENARIOS {
+    for scenario in scenarios::BUILTINS {
         assert!(stdout.contains(scenario.name), "{stdout}");
     }
 }

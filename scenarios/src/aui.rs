@@ -1,6 +1,8 @@
-//! AUI Kits app server operations (`aui.<route>`): JSON POSTs under `/api/v2/aiagent/` with the
-//! bearer token of the user's login. A step that needs the token logs in first by itself when
-//! the user has none (a refused login is waited on for a second, not retried in a busy loop).
+//! AUI Kits app server operations (`aui.<route>`): JSON POSTs under `/api/v2/aiagent/`,
+//! authenticated as `--aui-auth` says: under `login` (the default) with the bearer token of the
+//! user's login (a step that needs it logs in first by itself when the user has none; a refused
+//! login is waited on for a second, not retried in a busy loop), or with a given bearer, fixed
+//! headers, or nothing.
 //! Every answer must be HTTP 200 with the envelope's `code` 200 and match its schema. An
 //! instance a step starts is stopped when the iteration (or, started on start, the user) ends,
 //! unless a later step stopped it.
@@ -23,28 +25,39 @@ pub fn code_200(body: &Value) -> Result<(), String> {
     }
 }
 
-/// `aui.login`: logs in with the fields given (default: the user's credentials) and keeps the
-/// bearer token for the AUI steps after it.
+/// `aui.login`: logs in as the run's `--aui-auth` login says (its route, body and token
+/// pointer), with the fields given (default: the user's credentials), and keeps the bearer token
+/// for the AUI steps after it. Under another auth (a bearer, headers, none) it sends nothing.
 pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Result<Value, Failure> {
+    let auth = &c.plan.credentials.aui_auth;
+    let Some(login) = auth.login() else {
+        return Ok(Value::Null);
+    };
     let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
     let creds = &c.state.credentials.aui_user;
     let user = fields.get("username").map_or(creds.id.clone(), ops::text);
-    let password = fields
-        .get("password")
-        .map_or(creds.secret.clone(), ops::text);
-    let mut request = aui::login(&user, &password);
+    let password = fields.get("password").map_or(creds.secret.clone(), ops::text);
+    let mut request = login.request(auth, &user, &password);
     if let Some(route) = c.route {
         request.route = route.to_string();
     }
     let extra = c.extra;
-    let rule = |body: &Value| extra.judge(body, 200, code_200);
-    let expect = extra.expect(200, "aui/login.response", &rule);
+    // Our own route's answer is held to its contract; another's must hold a token at its pointer.
+    let ours = login.is_ours();
+    let has_token = |body: &Value| match login.token(body) {
+        Some(_) => Ok(()),
+        None => Err(format!("no token at {}", login.token_pointer)),
+    };
+    let rule = |body: &Value| match ours {
+        true => extra.judge(body, 200, code_200),
+        false => extra.judge(body, 200, has_token),
+    };
+    let schema = if ours { "aui/login.response" } else { crate::exchange::ANY_JSON };
+    let expect = extra.expect(200, schema, &rule);
     match send_paced(c.user, c.plan, &base, request, &expect, c.pace).await {
         Ok(answer) => {
-            let token = answer["token"].as_str().unwrap_or_default().to_string();
-            c.state
-                .captures
-                .insert("aui_token".into(), Value::String(token.clone()));
+            let token = login.token(&answer).unwrap_or_default().to_string();
+            c.state.captures.insert("aui_token".into(), Value::String(token.clone()));
             c.state.aui_token = Some(token);
             Ok(answer)
         }
@@ -57,14 +70,12 @@ pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Resul
     }
 }
 
-/// An AUI route: `fields` as the JSON body, with the user's bearer token.
-pub(crate) async fn run(
-    path: &'static str,
-    c: &mut Call<'_>,
-    fields: Map<String, Value>,
-) -> Result<Value, Failure> {
+/// An AUI route: `fields` as the JSON body, authenticated as `--aui-auth` says (under `login`
+/// with the user's token, logging in first when it has none).
+pub(crate) async fn run(path: &'static str, c: &mut Call<'_>, fields: Map<String, Value>) -> Result<Value, Failure> {
     let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
-    if c.state.aui_token.is_none() {
+    let auth = &c.plan.credentials.aui_auth;
+    if auth.login().is_some() && c.state.aui_token.is_none() {
         let extra = crate::journey::Extra::default();
         let mut first = Call {
             user: &mut *c.user,
@@ -76,7 +87,6 @@ pub(crate) async fn run(
         };
         login(&mut first, Map::new()).await?;
     }
-    let token = c.state.aui_token.clone().unwrap_or_default();
     let body = Value::Object(
         fields
             .into_iter()
@@ -86,7 +96,7 @@ pub(crate) async fn run(
             })
             .collect(),
     );
-    let mut request = aui::call(path, &body, &token);
+    let mut request = auth.post(path, body.to_string().into_bytes(), c.state.aui_token.as_deref());
     if let Some(route) = c.route {
         request.route = route.to_string();
     }

@@ -55,8 +55,11 @@ pub struct Targets {
 pub struct Credentials {
     /// Alibaba AccessKey, V3-signs every OpenAPI call.
     pub alibaba: Pair,
-    /// AUI login, once per user.
+    /// AUI login, once per user (under `aui_auth` login).
     pub aui_user: Pair,
+    /// How AUI requests authenticate (`--aui-auth`): a login per user, a given bearer, fixed
+    /// headers, or nothing.
+    pub aui_auth: protocol::request::aui::auth::AuiAuth,
     /// DUIX app: its key signs the JWTs.
     pub duix_app: Pair,
     /// `Authorization: Bearer` the vendor webhook expects, if any.

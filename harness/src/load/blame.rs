@@ -27,6 +27,18 @@ pub(crate) fn broken_test(report: &LoadReport) -> Option<String> {
             ));
         }
     }
+    // Without a sign-in step (--aui-auth bearer:, header:, none) the refusal is on every route.
+    let refused = |reason: &str| scenarios::exchange::is_refusal(reason);
+    if report.total_errors() == report.total_requests()
+        && !report.errors.is_empty()
+        && report.errors.iter().all(|e| refused(&e.reason))
+    {
+        let why = &report.errors[0].reason;
+        let why = why.strip_prefix(scenarios::exchange::REFUSED).unwrap_or(why);
+        return Some(format!(
+            "every request was refused ({why}): check the credentials (--aui-auth, --aui-user, --duix-app, --alibaba-key)"
+        ));
+    }
     let unanswered =
         |reason: &str| reason.starts_with("cannot connect") || reason.starts_with("no answer");
     if report.total_errors() == report.total_requests()

@@ -129,6 +129,9 @@ fn print_plan(setup: &Setup) {
             .map_or("closed loop".to_string(), |r| format!("{r}/s")),
         setup.seed
     );
+    if setup.platforms().contains(&"aui") && !setup.targets.is_empty() {
+        println!("aui auth {}", setup.credentials.aui_auth.describe());
+    }
     match setup.targets.is_empty() {
         true => println!("targets: the embedded mocks"),
         false => {
@@ -257,6 +260,7 @@ async fn run_with_targets(
         credentials: scenarios::Credentials {
             alibaba: pair(&credentials.alibaba_key),
             aui_user: pair(&credentials.aui_user),
+            aui_auth: credentials.aui_auth.clone(),
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
             duix_dialogue: setup.dialogue.clone(),

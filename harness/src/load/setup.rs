@@ -56,7 +56,7 @@ pub struct Setup {
     pub first_user: u64,
     /// `--start-at`: hold until then.
     pub start_at: Option<time::OffsetDateTime>,
-    /// `--mock-config`: the embedded mocks' configuration, read before any load.
+    /// `--config`'s mock sections: the embedded mocks' configuration, read before any load.
     pub mock_config: Option<crate::config::MockConfig>,
 }
 
@@ -137,11 +137,12 @@ impl Setup {
             first_user,
             start_at: args.start_at,
             mock_config: args
-                .mock_config
+                .credentials
+                .config
                 .as_deref()
                 .map(|path| crate::config::MockConfig::load(Some(path), |_| None))
                 .transpose()
-                .map_err(|e| anyhow!("--mock-config: {e:#}"))?,
+                .map_err(|e| anyhow!("--config: {e:#}"))?,
         })
     }
 
