@@ -36,7 +36,9 @@ pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Resul
     let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
     let creds = &c.state.credentials.aui_user;
     let user = fields.get("username").map_or(creds.id.clone(), ops::text);
-    let password = fields.get("password").map_or(creds.secret.clone(), ops::text);
+    let password = fields
+        .get("password")
+        .map_or(creds.secret.clone(), ops::text);
     let mut request = login.request(auth, &user, &password);
     if let Some(route) = c.route {
         request.route = route.to_string();
@@ -52,12 +54,18 @@ pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Resul
         true => extra.judge(body, 200, code_200),
         false => extra.judge(body, 200, has_token),
     };
-    let schema = if ours { "aui/login.response" } else { crate::exchange::ANY_JSON };
+    let schema = if ours {
+        "aui/login.response"
+    } else {
+        crate::exchange::ANY_JSON
+    };
     let expect = extra.expect(200, schema, &rule);
     match send_paced(c.user, c.plan, &base, request, &expect, c.pace).await {
         Ok(answer) => {
             let token = login.token(&answer).unwrap_or_default().to_string();
-            c.state.captures.insert("aui_token".into(), Value::String(token.clone()));
+            c.state
+                .captures
+                .insert("aui_token".into(), Value::String(token.clone()));
             c.state.aui_token = Some(token);
             Ok(answer)
         }
@@ -72,7 +80,11 @@ pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Resul
 
 /// An AUI route: `fields` as the JSON body, authenticated as `--aui-auth` says (under `login`
 /// with the user's token, logging in first when it has none).
-pub(crate) async fn run(path: &'static str, c: &mut Call<'_>, fields: Map<String, Value>) -> Result<Value, Failure> {
+pub(crate) async fn run(
+    path: &'static str,
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
+) -> Result<Value, Failure> {
     let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
     let auth = &c.plan.credentials.aui_auth;
     if auth.login().is_some() && c.state.aui_token.is_none() {
@@ -96,7 +108,11 @@ pub(crate) async fn run(path: &'static str, c: &mut Call<'_>, fields: Map<String
             })
             .collect(),
     );
-    let mut request = auth.post(path, body.to_string().into_bytes(), c.state.aui_token.as_deref());
+    let mut request = auth.post(
+        path,
+        body.to_string().into_bytes(),
+        c.state.aui_token.as_deref(),
+    );
     if let Some(route) = c.route {
         request.route = route.to_string();
     }

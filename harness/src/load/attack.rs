@@ -47,10 +47,10 @@ pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<
     for scenario in scenarios {
         attack = attack.register_scenario(scenario);
     }
-    attack
-        .execute()
-        .await
-        .map_err(|e| anyhow!("the load test could not run: {e}"))?;
+    let quiet = StdoutToStderr::new();
+    let executed = attack.execute().await;
+    drop(quiet);
+    executed.map_err(|e| anyhow!("the load test could not run: {e}"))?;
     let cut_short = goose::is_killswitch_triggered()
         .then(|| "interrupted (Ctrl-C) before the planned end".to_string());
     goose::reset_killswitch();
@@ -86,4 +86,46 @@ fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
         eprintln!("goose dashboard (read-only): http://127.0.0.1:{DASHBOARD_PORT}/");
     }
     config
+}
+
+/// stdout sent to stderr while it lives: goose prints a line of its own to stdout when a test
+/// plan has launched its users (not governed by its quiet flag), and stdout is for the verdict,
+/// first. Nothing of ours is printed to stdout while the attack runs.
+struct StdoutToStderr {
+    #[cfg(target_os = "linux")]
+    saved: Option<i32>,
+}
+
+impl StdoutToStderr {
+    fn new() -> Self {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: dup and dup2 on the process's own standard descriptors; a failure leaves
+            // stdout as it was (saved is None).
+            let saved = unsafe { libc::dup(1) };
+            if saved >= 0 && unsafe { libc::dup2(2, 1) } >= 0 {
+                return StdoutToStderr { saved: Some(saved) };
+            }
+            StdoutToStderr { saved: None }
+        }
+        #[cfg(not(target_os = "linux"))]
+        StdoutToStderr {}
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        #[cfg(target_os = "linux")]
+        if let Some(saved) = self.saved.take() {
+            // SAFETY: restores the descriptor saved in `new`, then closes the copy.
+            unsafe {
+                libc::dup2(saved, 1);
+                libc::close(saved);
+            }
+        }
+    }
 }

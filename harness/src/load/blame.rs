@@ -34,7 +34,9 @@ pub(crate) fn broken_test(report: &LoadReport) -> Option<String> {
         && report.errors.iter().all(|e| refused(&e.reason))
     {
         let why = &report.errors[0].reason;
-        let why = why.strip_prefix(scenarios::exchange::REFUSED).unwrap_or(why);
+        let why = why
+            .strip_prefix(scenarios::exchange::REFUSED)
+            .unwrap_or(why);
         return Some(format!(
             "every request was refused ({why}): check the credentials (--aui-auth, --aui-user, --duix-app, --alibaba-key)"
         ));
