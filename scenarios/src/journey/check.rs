@@ -270,6 +270,17 @@ impl Context<'_> {
             );
             return Err(self.source.at(spanned.span(), why));
         }
+        let continue_on_error = match &spec.on_error {
+            None => false,
+            Some(e) if e.get_ref() == "stop" => false,
+            Some(e) if e.get_ref() == "continue" => true,
+            Some(e) => {
+                return Err(self.source.at(
+                    e.span(),
+                    format!("on_error {:?}: stop (the default) or continue", e.get_ref()),
+                ))
+            }
+        };
         let mut known = BTreeSet::new();
         let on_start = self.steps(&spec.on_start, &mut known, think)?;
         let steps = self.steps(&spec.steps, &mut known, think)?;
@@ -277,6 +288,7 @@ impl Context<'_> {
         Ok(Journey {
             name: spec.name.clone(),
             weight,
+            continue_on_error,
             on_start,
             steps,
             on_stop,

@@ -102,6 +102,8 @@ pub struct CredentialTemplates {
 pub struct Journey {
     pub name: String,
     pub weight: usize,
+    /// A failed step ends the iteration (`false`, the default) or the next step runs.
+    pub continue_on_error: bool,
     pub on_start: Vec<Step>,
     pub steps: Vec<Step>,
     pub on_stop: Vec<Step>,

@@ -109,21 +109,38 @@ async fn run_phase(
             Box::new(new_state(user, plan, journeys).map_err(ops::custom)?)
         }
     };
+    let mode = |pace| Mode {
+        pace,
+        continue_on_error: journey.continue_on_error,
+    };
     let result = match phase {
         Phase::Start => {
             state.starting = true;
-            let result =
-                run_steps(user, plan, &mut state, &journey.on_start, Pace::Scheduled).await;
+            let result = run_steps(
+                user,
+                plan,
+                &mut state,
+                &journey.on_start,
+                mode(Pace::Scheduled),
+            )
+            .await;
             state.starting = false;
             result
         }
         Phase::Iteration => {
-            let result = run_steps(user, plan, &mut state, &journey.steps, Pace::Scheduled).await;
+            let result = run_steps(
+                user,
+                plan,
+                &mut state,
+                &journey.steps,
+                mode(Pace::Scheduled),
+            )
+            .await;
             stop_started(user, plan, &mut state, false).await;
             result
         }
         Phase::Stop => {
-            let result = run_steps(user, plan, &mut state, &journey.on_stop, Pace::Now).await;
+            let result = run_steps(user, plan, &mut state, &journey.on_stop, mode(Pace::Now)).await;
             stop_started(user, plan, &mut state, true).await;
             if let Some(mut socket) = state.socket.take() {
                 let _ = futures_util::SinkExt::close(&mut socket).await;
@@ -196,38 +213,72 @@ fn new_state(user: &GooseUser, plan: &Arc<Plan>, journeys: &Journeys) -> Result<
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = TransactionResult> + Send + 'a>>;
 
-/// Runs `steps` in order; the first failure ends them.
+/// How a list of steps runs: its pace, and whether a failure ends it.
+#[derive(Clone, Copy)]
+struct Mode {
+    pace: Pace,
+    continue_on_error: bool,
+}
+
+/// Runs `steps` in order; the first failure ends them, unless the journey continues on errors
+/// (then the first failure is returned at the end, so goose still counts it). The run ending
+/// ends them either way.
 fn run_steps<'a>(
     user: &'a mut GooseUser,
     plan: &'a Plan,
     state: &'a mut UserState,
     steps: &'a [Step],
-    pace: Pace,
+    mode: Mode,
 ) -> StepsFuture<'a> {
     Box::pin(async move {
+        let mut first_failure = None;
         for step in steps {
-            match step {
-                Step::Op(step) => {
-                    for _ in 0..step.repeat {
-                        run_op(user, plan, state, step, pace).await?;
-                        think(plan, state, step).await;
-                    }
-                }
+            let result = match step {
+                Step::Op(step) => run_repeated(user, plan, state, step, mode).await,
                 Step::Loop { times, steps } => {
+                    let mut result = Ok(());
                     for _ in 0..*times {
-                        run_steps(user, plan, state, steps, pace).await?;
+                        result = run_steps(&mut *user, plan, &mut *state, steps, mode).await;
+                        if result.is_err() && !mode.continue_on_error {
+                            break;
+                        }
                     }
+                    result
                 }
-                Step::Set(values) => {
-                    for (name, template) in values {
-                        let value = template.render(state).map_err(ops::custom)?;
-                        state.captures.insert(name.clone(), value);
-                    }
+                Step::Set(values) => set(state, values),
+            };
+            if let Err(failure) = result {
+                if !mode.continue_on_error || (mode.pace == Pace::Scheduled && plan.stopping()) {
+                    return Err(failure);
                 }
+                first_failure.get_or_insert(failure);
             }
         }
-        Ok(())
+        first_failure.map_or(Ok(()), Err)
     })
+}
+
+async fn run_repeated(
+    user: &mut GooseUser,
+    plan: &Plan,
+    state: &mut UserState,
+    step: &OpStep,
+    mode: Mode,
+) -> TransactionResult {
+    for _ in 0..step.repeat {
+        let result = run_op(user, plan, state, step, mode.pace).await;
+        think(plan, state, step).await;
+        result?;
+    }
+    Ok(())
+}
+
+fn set(state: &mut UserState, values: &[(String, super::template::Template)]) -> TransactionResult {
+    for (name, template) in values {
+        let value = template.render(state).map_err(ops::custom)?;
+        state.captures.insert(name.clone(), value);
+    }
+    Ok(())
 }
 
 async fn run_op(

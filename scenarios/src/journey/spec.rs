@@ -108,6 +108,8 @@ pub struct JourneySpec {
     pub weight: Option<Spanned<u64>>,
     /// Think time after each step that sets none.
     pub think: Option<Spanned<ThinkSpec>>,
+    /// After a failed step: `stop` (the default) ends the iteration, `continue` runs the next.
+    pub on_error: Option<Spanned<String>>,
     /// Once when a user starts, before its first iteration (a login).
     #[serde(default)]
     pub on_start: Vec<Spanned<StepSpec>>,
