@@ -22,7 +22,7 @@ pub enum Command {
     Mock(MockArgs),
     ServeWebhook(WebhookArgs),
     Check(CheckArgs),
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     Webhook(WebhookCheckArgs),
     Report(ReportArgs),
     Validate(ValidateArgs),
@@ -299,7 +299,8 @@ pub struct CredentialArgs {
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LoadArgs {
-    /// The built-in scenario to run (see --list).
+    /// The built-in scenario to run (see --list), or a journey file's path (a name ending in
+    /// .toml or holding a /), as --scenario-file takes it.
     #[arg(
         long,
         value_name = "NAME",

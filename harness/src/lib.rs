@@ -30,7 +30,7 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::Mock(args) => mock_cmd::run(args).await.map(|()| 0),
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
-        cli::Command::Load(args) => load::run_cli(args).await,
+        cli::Command::Load(args) => load::run_cli(*args).await,
         cli::Command::Webhook(args) => webhook_check::run_cli(args).await,
         cli::Command::Report(args) => match &args.command {
             cli::ReportCommand::Merge(merge) => load::run_merge(merge).await,

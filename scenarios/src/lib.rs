@@ -22,21 +22,29 @@
 //! ```
 
 pub mod alibaba;
+pub mod attack;
 pub mod aui;
 pub mod duix;
 pub mod exchange;
 pub mod http;
 pub mod journey;
+pub mod library;
 pub mod ops;
 mod plan;
+pub mod recorder;
 mod schedule;
 mod sink;
 pub mod webhook;
 
 pub use journey::{Journeys, BUILTINS};
 pub use plan::{Credentials, Dialogue, Pair, Plan, Targets};
+pub use protocol::request::HttpRequest;
+pub use recorder::SharedRecorder;
 pub use schedule::Schedule;
 pub use sink::{Outcome, Sample, Sink};
+
+/// The goose version agentproof embeds (reports name it; a test keeps it equal to Cargo.lock's).
+pub const GOOSE_VERSION: &str = "0.19.0";
 
 /// A built-in scenario of the catalog.
 #[derive(Clone, Debug)]

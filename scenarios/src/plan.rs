@@ -68,6 +68,21 @@ pub struct Credentials {
     pub duix_dialogue: Dialogue,
 }
 
+impl Credentials {
+    /// The embedded mocks' documented demo credentials (`agentproof mock` prints them): for a
+    /// run against mocks started with their defaults.
+    pub fn demo() -> Credentials {
+        Credentials {
+            alibaba: Pair::new("LTAI5tAgentproofDemoKey", "AgentproofDemoSecret0123456789"),
+            aui_user: Pair::new("demo", "demo"),
+            aui_auth: Default::default(),
+            duix_app: Pair::new("1234567890", "agentproof-duix-demo-key"),
+            webhook_bearer: None,
+            duix_dialogue: Dialogue::default(),
+        }
+    }
+}
+
 /// Which DUIX dialogue a session or webhook question belongs to.
 #[derive(Clone, Debug)]
 pub struct Dialogue {

@@ -8,11 +8,9 @@
 //! target. [`recorder`] is the sink the journeys record every sample into; [`progress`] the
 //! live line; [`catalogue`] prints `--list`, `--ops` and `--print-scenario`.
 
-mod attack;
 mod blame;
 mod catalogue;
 mod progress;
-mod recorder;
 mod setup;
 mod swarm;
 
@@ -23,16 +21,15 @@ use crate::config::MockConfig;
 use crate::mock_cmd::{Embedded, EmbeddedOptions};
 use crate::net::{now_rfc3339, shown_url};
 use anyhow::{anyhow, bail, Context, Result};
-use recorder::SharedRecorder;
 use reports::load::{LoadMeta, LoadRecorder, LoadReport};
+use scenarios::SharedRecorder;
 use scenarios::{Plan, Schedule, Targets};
 use setup::EMBEDDED_DUIX_QUOTA;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The goose version agentproof embeds (reports name it; a test keeps it equal to Cargo.lock's).
-pub const GOOSE_VERSION: &str = "0.19.0";
+pub use scenarios::GOOSE_VERSION;
 
 /// `agentproof load`: run, write the reports, print the verdict first; exit 0/1 (2 is an error).
 pub async fn run_cli(args: crate::cli::LoadArgs) -> Result<u8> {
@@ -295,7 +292,18 @@ async fn run_with_targets(
         planned_secs: setup.planned_secs(),
     };
     let ticker = progress::spawn(recorder.clone(), ramp, setup.plain_progress);
-    let ended = attack::run(scenarios, setup, &host).await;
+    let attack = scenarios::attack::AttackOptions {
+        users: setup.users,
+        increase_rate: setup.increase_rate,
+        run_time_secs: setup.run_time_secs,
+        stages: setup.stages.clone(),
+        timeout_ms: setup.slo.timeout_ms,
+        report_dir: setup.report_dir.clone(),
+        dashboard: setup.dashboard,
+    };
+    let ended = scenarios::attack::run(scenarios, &attack, &host)
+        .await
+        .map_err(|e| anyhow!("{e}"));
     ticker.abort();
     progress::finish(setup.plain_progress);
     let ended = ended?;

@@ -2,7 +2,7 @@
 //! so far. On a terminal (stderr) it is redrawn every second in place; elsewhere (CI logs) a plain
 //! line is printed every five seconds. stdout stays for the verdict.
 
-use super::recorder::SharedRecorder;
+use scenarios::SharedRecorder;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;

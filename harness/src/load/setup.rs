@@ -178,6 +178,12 @@ fn journeys(args: &LoadArgs) -> Result<(Journeys, Option<PathBuf>)> {
         return Ok((Journeys::load(path)?, Some(path.clone())));
     }
     let name = args.scenario.as_deref().unwrap_or_default();
+    // A path where a name goes (`--scenario journeys/mine.toml`, as a Kubernetes ConfigMap
+    // mounts it): the journey file.
+    if scenarios::find(name).is_none() && (name.ends_with(".toml") || name.contains('/')) {
+        let path = PathBuf::from(name);
+        return Ok((Journeys::load(&path)?, Some(path)));
+    }
     let builtin = scenarios::find(name).ok_or_else(|| {
         anyhow!(
             "--scenario {name:?}: no such scenario; scenarios are {} (agentproof load --list)",

@@ -265,6 +265,12 @@ impl Journeys {
         check::compile(&text, &path.display().to_string(), &stem, base)
     }
 
+    /// Compiles journey-file text named `name` (feeders relative to the working folder): for a
+    /// goose binary of your own ([`crate::library`]).
+    pub fn from_toml(text: &str, name: &str) -> Result<Journeys, JourneyError> {
+        check::compile(text, name, name, Path::new("."))
+    }
+
     /// Compiles a built-in scenario.
     pub fn builtin(builtin: &Builtin) -> Result<Journeys, JourneyError> {
         let origin = format!("built-in scenario {}", builtin.name);

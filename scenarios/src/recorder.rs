@@ -5,8 +5,8 @@
 //! the users of a 2-core machine barely contend; the progress line takes the same lock once a
 //! second.
 
+use crate::{Outcome, Sample, Sink};
 use reports::load::{LoadRecorder, Progress, SampleOutcome};
-use scenarios::{Outcome, Sample, Sink};
 use std::sync::Mutex;
 use std::time::Instant;
 

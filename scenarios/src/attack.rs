@@ -1,19 +1,38 @@
-//! The goose attack: our arguments become a `GooseConfiguration` (no second argument parser),
+//! The goose attack: a run's shape becomes a `GooseConfiguration` (no second argument parser),
 //! the journeys' scenarios are registered, and the run's end is reported back: planned, or cut
-//! short. Stages become goose's test plan.
+//! short. Stages become goose's test plan. `agentproof load` runs it, and so can a goose binary
+//! of your own ([`crate::library`]).
 //!
 //! goose's telnet controller stays off: it would bind a fixed port. Its
 //! request timeout is ours, its end-of-run tables are not printed (stdout is for the verdict),
 //! and its own HTML and JSON reports go into the report folder beside ours.
 
-use super::Setup;
-use anyhow::{anyhow, Result};
 use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
 use goose::goose::Scenario;
 use goose::GooseAttack;
+use std::path::PathBuf;
 
 /// Where `--dashboard` serves goose's live dashboard (goose's own default port).
 pub const DASHBOARD_PORT: u16 = 5118;
+
+/// The shape of an attack and where goose's own reports go.
+#[derive(Clone, Debug)]
+pub struct AttackOptions {
+    /// Users at full load (ignored with stages).
+    pub users: u64,
+    /// Users started per second.
+    pub increase_rate: f64,
+    /// Seconds of load once the users run.
+    pub run_time_secs: u64,
+    /// `(users, seconds)` stages instead of the three above.
+    pub stages: Option<Vec<(u64, u64)>>,
+    /// The request timeout, ms.
+    pub timeout_ms: u64,
+    /// Where goose writes goose-report.html and goose-report.json (created if missing).
+    pub report_dir: PathBuf,
+    /// Serve goose's live dashboard on 127.0.0.1:[`DASHBOARD_PORT`].
+    pub dashboard: bool,
+}
 
 /// How the attack ended.
 pub struct Ended {
@@ -21,18 +40,23 @@ pub struct Ended {
     pub cut_short: Option<String>,
 }
 
-/// Runs `scenarios` against `host` (the first target; requests carry full URLs).
-pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<Ended> {
+/// Runs `scenarios` against `host` (the first target; requests carry full URLs); the error
+/// says why it could not run.
+pub async fn run(
+    scenarios: Vec<Scenario>,
+    setup: &AttackOptions,
+    host: &str,
+) -> Result<Ended, String> {
     std::fs::create_dir_all(&setup.report_dir).map_err(|e| {
-        anyhow!(
-            "cannot create --report-dir {}: {e}",
+        format!(
+            "cannot create the report folder {}: {e}",
             setup.report_dir.display()
         )
     })?;
     let config = configuration(setup, host);
     goose::reset_killswitch();
     let mut attack = GooseAttack::initialize_with_config(config)
-        .map_err(|e| anyhow!("goose refused the configuration: {e}"))?;
+        .map_err(|e| format!("goose refused the configuration: {e}"))?;
     if let Some(stages) = &setup.stages {
         let plan = stages
             .iter()
@@ -42,7 +66,7 @@ pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<
         attack = attack
             .set_default(GooseDefault::TestPlan, plan.as_str())
             .map(|boxed| *boxed)
-            .map_err(|e| anyhow!("goose refused the stages {plan}: {e}"))?;
+            .map_err(|e| format!("goose refused the stages {plan}: {e}"))?;
     }
     for scenario in scenarios {
         attack = attack.register_scenario(scenario);
@@ -50,7 +74,7 @@ pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<
     let quiet = StdoutToStderr::new();
     let executed = attack.execute().await;
     drop(quiet);
-    executed.map_err(|e| anyhow!("the load test could not run: {e}"))?;
+    executed.map_err(|e| format!("the load test could not run: {e}"))?;
     let cut_short = goose::is_killswitch_triggered()
         .then(|| "interrupted (Ctrl-C) before the planned end".to_string());
     goose::reset_killswitch();
@@ -58,7 +82,7 @@ pub async fn run(scenarios: Vec<Scenario>, setup: &Setup, host: &str) -> Result<
 }
 
 /// The goose configuration of a setup.
-fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
+fn configuration(setup: &AttackOptions, host: &str) -> GooseConfiguration {
     let report = |name: &str| setup.report_dir.join(name).display().to_string();
     // Field by field: GooseConfiguration has private fields, so no struct literal.
     let mut config = GooseConfiguration::default();
@@ -69,7 +93,7 @@ fn configuration(setup: &Setup, host: &str) -> GooseConfiguration {
         config.increase_rate = Some(setup.increase_rate.to_string());
         config.run_time = Some(setup.run_time_secs.to_string());
     }
-    config.timeout = Some(format!("{:.3}", setup.slo.timeout_ms as f64 / 1000.0));
+    config.timeout = Some(format!("{:.3}", setup.timeout_ms as f64 / 1000.0));
     config.report_file = vec![report("goose-report.html"), report("goose-report.json")];
     config.no_print_metrics = true;
     // goose keys its error table by the whole error text, so a long run against a target
