@@ -555,3 +555,120 @@ async fn a_broken_file_is_named_by_its_line_before_anything_is_sent() {
         );
     }
 }
+
+/// Every operation of the catalogue, in an order where each has what it needs.
+const EVERY_OPERATION: &str = r#"
+[[journeys]]
+name = "everything"
+[[journeys.on_start]]
+op = "aui.login"
+[[journeys.steps]]
+op = "alibaba.StartAgent"
+fields = { sign = "v1" }
+[[journeys.steps]]
+op = "alibaba.GetAgent"
+[[journeys.steps]]
+op = "alibaba.UpdateAgent"
+[[journeys.steps]]
+op = "alibaba.StopAgent"
+[[journeys.steps]]
+op = "alibaba.StartAIAgentInstance"
+[[journeys.steps]]
+op = "alibaba.DescribeAIAgentInstance"
+fields = { sign = "v1" }
+[[journeys.steps]]
+op = "alibaba.UpdateAIAgentInstance"
+[[journeys.steps]]
+op = "alibaba.StopAIAgentInstance"
+[[journeys.steps]]
+op = "alibaba.GenerateAIAgentCall"
+[[journeys.steps]]
+op = "alibaba.GenerateMessageChatToken"
+[[journeys.steps]]
+op = "aui.getRtcAuthToken"
+[[journeys.steps]]
+op = "aui.generateMessageChatToken"
+[[journeys.steps]]
+op = "aui.startAIAgentInstance"
+[[journeys.steps]]
+op = "aui.describeAIAgentInstance"
+[[journeys.steps]]
+op = "aui.updateAIAgentInstance"
+[[journeys.steps]]
+op = "aui.stopAIAgentInstance"
+[[journeys.steps]]
+op = "aui.startAIAgentInstanceWithChannel"
+[[journeys.steps]]
+op = "aui.generateAIAgentCall"
+[[journeys.steps]]
+op = "duix.checkSig"
+[[journeys.steps]]
+op = "duix.ws.connect"
+[[journeys.steps]]
+op = "duix.ws.start"
+[[journeys.steps]]
+op = "duix.ws.question"
+fields = { text = "请介绍一下你们的退货政策" }
+[[journeys.steps]]
+op = "duix.getconcurrentList"
+[[journeys.steps]]
+op = "duix.sessionStop"
+[[journeys.steps]]
+op = "duix.ws.close"
+[[journeys.steps]]
+op = "duix.getconcurrentNumber"
+[[journeys.steps]]
+op = "duix.checkSig"
+[[journeys.steps]]
+op = "duix.session"
+fields = { questions = 1 }
+[[journeys.steps]]
+op = "duix.checkSig"
+[[journeys.steps]]
+op = "duix.ws.connect"
+[[journeys.steps]]
+op = "duix.ws.start"
+[[journeys.steps]]
+op = "duix.ws.stop"
+[[journeys.steps]]
+op = "duix.ws.close"
+[[journeys.steps]]
+op = "duix.distroyCallSessionsByAppId"
+[[journeys.steps]]
+op = "webhook.question"
+[[journeys.steps]]
+op = "http.request"
+fields = { url = "{{ target.duix }}/__admin/health", schema = "json" }
+expect = { json = { "/status" = "ok" } }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
+    let dir = folder("every-op");
+    std::fs::write(dir.join("journey.toml"), EVERY_OPERATION).unwrap();
+    let named: Vec<&str> = EVERY_OPERATION
+        .lines()
+        .filter_map(|l| l.strip_prefix("op = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    for op in scenarios::ops::CATALOGUE {
+        assert!(named.contains(&op.name), "{} is not in the journey", op.name);
+    }
+    // The embedded mocks (the duix one also as the http target).
+    let mocks = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default()).await.unwrap();
+    let targets: Vec<String> = ["alibaba", "aui", "duix", "webhook"]
+        .iter()
+        .map(|p| format!("{p}={}", mocks.url(p).unwrap()))
+        .chain([format!("http={}", mocks.url("duix").unwrap())])
+        .collect();
+    let mut args = vec!["--scenario-file", "journey.toml", "--users", "1", "--run-time", "2s"];
+    for target in &targets {
+        args.extend(["--target", target.as_str()]);
+    }
+    let output = load(&dir, &args).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let report = report(&dir);
+    assert_eq!(report.total_errors(), 0, "{}", describe(&output));
+    assert!(report.routes.len() >= 30, "a row per route: {}", describe(&output));
+    mocks.shutdown().await;
+}

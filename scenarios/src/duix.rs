@@ -119,6 +119,7 @@ pub(crate) async fn get(
     let schema = match name {
         "getconcurrentNumber" => "duix/getconcurrentNumber.response",
         "getconcurrentList" => "duix/getconcurrentList.response",
+        "distroyCallSessionsByAppId" => "duix/distroyCallSessionsByAppId.response",
         _ => "duix/sessionStop.response",
     };
     send_get(c, get, schema).await

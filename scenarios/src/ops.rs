@@ -476,6 +476,16 @@ pub const CATALOGUE: &[OpInfo] = &[
         kind: Kind::DuixGet(DUIX_LIST),
     },
     OpInfo {
+        name: "duix.distroyCallSessionsByAppId",
+        platform: "duix",
+        summary: "DUIX: close every session of the app (the platform's own spelling)",
+        request_schema: Some("duix/distroyCallSessionsByAppId.request"),
+        options: &[],
+        defaults: &[],
+        captures: &[],
+        kind: Kind::DuixGet(DUIX_DESTROY_ALL),
+    },
+    OpInfo {
         name: "duix.sessionStop",
         platform: "duix",
         summary: "DUIX: stop a session by its id (start-complete's sessionId)",
@@ -591,6 +601,7 @@ const AUI_UPDATE: &str = "/api/v2/aiagent/updateAIAgentInstance";
 const AUI_GENERATE_CALL: &str = "/api/v2/aiagent/generateAIAgentCall";
 const DUIX_LIST: &str = "/duix-openapi-v2/v1/getconcurrentList";
 const DUIX_SESSION_STOP: &str = "/duix-openapi-v2/v1/sessionStop";
+const DUIX_DESTROY_ALL: &str = "/duix-openapi-v2/v1/distroyCallSessionsByAppId";
 
 #[cfg(test)]
 mod tests {
