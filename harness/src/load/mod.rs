@@ -5,7 +5,8 @@
 //! exit 2), finds the targets (the embedded mocks, or the given URLs, probed first so an
 //! unreachable one is exit 2 and not a thousand failed requests), runs the attack
 //! ([`attack`]), and writes and prints the verdict. [`recorder`] is the sink the scenarios
-//! record every sample into; [`progress`] the live line.
+//! record every sample into, and counts the users in and out of every scenario; [`progress`]
+//! the live line.
 
 mod attack;
 mod progress;
@@ -418,7 +419,7 @@ async fn run_with_targets(
                 + Duration::from_secs(setup.run_time_secs + 1),
         ),
     });
-    let scenario = scenarios::build(setup.scenario.name, &plan)?;
+    let scenario = recorder::count_users(scenarios::build(setup.scenario.name, &plan)?, &recorder);
     let host = setup
         .scenario
         .platforms

@@ -1,13 +1,14 @@
 //! The live progress line of a load run: elapsed, users, requests per second, errors and the p95
 //! so far. On a terminal (stderr) it is redrawn every second in place; elsewhere (CI logs) a plain
-//! line is printed every five seconds. stdout stays for the verdict.
+//! line is printed every five seconds. stdout stays for the verdict. The users are the ones the
+//! recorder counted (goose's `on_start`/`on_stop`, see `recorder.rs`), not a guess from the ramp.
 
 use super::recorder::SharedRecorder;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where the users stand, for the line: how many are configured and how fast they start.
+/// The planned ramp, for the line's expected length: how many users and how fast they start.
 #[derive(Clone, Copy)]
 pub struct Ramp {
     pub users: u64,
@@ -37,7 +38,7 @@ pub fn spawn(
                 "{:>6.0}s of ~{}s  users {:>5}  {:>8.0} req/s  {:>9} requests  {:>6} errors  p95 {:.1} ms",
                 elapsed,
                 ramp_secs(ramp) + ramp.run_time_secs,
-                users_at(ramp, elapsed),
+                progress.users,
                 rate,
                 progress.requests,
                 progress.errors,
@@ -66,25 +67,17 @@ fn ramp_secs(ramp: Ramp) -> u64 {
     (ramp.users as f64 / ramp.increase_rate.max(0.001)).ceil() as u64
 }
 
-/// Users started by `elapsed` seconds (goose starts `increase_rate` a second).
-fn users_at(ramp: Ramp, elapsed: f64) -> u64 {
-    ((elapsed * ramp.increase_rate).floor() as u64 + 1).min(ramp.users)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn users_ramp_up_at_the_increase_rate() {
+    fn the_ramp_takes_users_over_increase_rate_seconds() {
         let ramp = Ramp {
             users: 10,
             increase_rate: 2.0,
             run_time_secs: 30,
         };
-        assert_eq!(users_at(ramp, 0.0), 1);
-        assert_eq!(users_at(ramp, 2.0), 5);
-        assert_eq!(users_at(ramp, 60.0), 10);
         assert_eq!(ramp_secs(ramp), 5);
     }
 }
