@@ -538,10 +538,17 @@ async fn the_load_report_opens_in_chromium_with_its_charts() {
             "3s",
             "--users",
             "4",
+            "--increase-rate",
+            "2",
         ],
     )
     .await;
     assert!(output.status.success(), "{}", describe(&output));
+    // goose's users, counted as it starts and stops them: a ramp of 2 a second up to 4.
+    let users: Vec<u64> = report(&dir).series.iter().map(|s| s.users).collect();
+    assert_eq!(users.iter().max(), Some(&4), "{users:?}");
+    assert!(users[0] < 4, "the ramp shows: {users:?}");
+    assert!(users.windows(2).take(2).all(|w| w[0] <= w[1]), "{users:?}");
     let page = dir.join("report.html");
     let dom = chromium_on(&page, &dir.join("profile-dom"), &["--dump-dom"]).await;
     assert!(dom.status.success(), "{}", text(&dom.stderr));
@@ -552,7 +559,7 @@ async fn the_load_report_opens_in_chromium_with_its_charts() {
         first_id.starts_with("verdict\""),
         "the verdict is on top: {first_id:.40}"
     );
-    for id in ["latency-over-time", "percentile-curve"] {
+    for id in ["latency-over-time", "users-over-time", "percentile-curve"] {
         let at = dom
             .find(&format!("id=\"{id}\""))
             .unwrap_or_else(|| panic!("#{id} rendered"));

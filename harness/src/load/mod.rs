@@ -4,9 +4,10 @@
 //! The split: [`setup`] turns the arguments into a [`Setup`] (any error there is a usage
 //! error, exit 2); this file finds the targets (the embedded mocks, or the given URLs, probed
 //! first so an unreachable one is exit 2 and not a thousand failed requests), runs the attack
-//! ([`attack`]), and writes and prints the verdict; [`blame`] tells a broken test from a broken
-//! target. [`recorder`] is the sink the journeys record every sample into; [`progress`] the
-//! live line; [`catalogue`] prints `--list`, `--ops` and `--print-scenario`.
+//! (`scenarios::attack`, into the recorder `scenarios::SharedRecorder`, which also counts the
+//! users the journeys start and stop), and writes and prints the verdict; [`blame`] tells a
+//! broken test from a broken target; [`progress`] is the live line; [`catalogue`] prints
+//! `--list`, `--ops` and `--print-scenario`.
 
 mod blame;
 mod catalogue;

@@ -72,17 +72,20 @@ impl LogAxis {
     fn grid(&self, out: &mut String) {
         let mut decade = self.lo;
         while decade <= self.hi * 1.001 {
-            let y = self.y(decade);
-            let _ = write!(
-                out,
-                r#"<line class="grid" x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-                LEFT - 6.0,
-                y + 3.5,
-                short(decade)
-            );
+            grid_line(out, self.y(decade), &short(decade));
             decade *= 10.0;
         }
     }
+}
+
+/// A horizontal grid line at `y` across the plot, labelled on the left axis.
+fn grid_line(out: &mut String, y: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<line class="grid" x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{label}</text>"#,
+        LEFT - 6.0,
+        y + 3.5,
+    );
 }
 
 /// One column of the time chart: a second, or a group of seconds in a long run.
@@ -227,14 +230,7 @@ pub(super) fn users_over_time(report: &LoadReport) -> Option<String> {
     let y = |users: f64| USERS_BOTTOM - users / top * (USERS_BOTTOM - TOP);
     let mut tick = 0.0;
     while tick <= top + step / 2.0 {
-        let ty = y(tick);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{ty:.1}" x2="{RIGHT}" y2="{ty:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-            LEFT - 6.0,
-            ty + 3.5,
-            number(tick)
-        );
+        grid_line(&mut out, y(tick), &number(tick));
         tick += step;
     }
     let last = report.series.last().map_or(1, |s| s.second + 1).max(1) as f64;
