@@ -20,7 +20,8 @@ use std::time::Duration;
 /// forwarding every request and answer unchanged (hop-by-hop headers aside; Host becomes the
 /// upstream's) and judging each exchange, off the request path:
 ///   answered        the upstream answered
-///   request-schema  a request outside its schema was not accepted (--strict-requests: none sent)
+///   request-schema  --strict-requests: no request outside its schema (without it, one the
+///                   upstream accepted is noted on the page and in the reports, not failed)
 ///   signature       Alibaba with --alibaba-key: wrong signatures refused, right ones accepted
 ///   answer-schema   every answer valid against its schema (success or the error envelope)
 ///   code            every business code in the platform's catalogue

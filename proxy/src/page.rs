@@ -114,16 +114,16 @@ fn section(out: &mut String, platform: &str, tally: &PlatformTally) {
         if tally.failed == 0 { "" } else { "fail" },
         tally.failed
     );
-    out.push_str("<table class=\"latency\"><thead><tr><th>rule</th><th>kept</th><th>broken</th></tr></thead><tbody>");
+    out.push_str("<table class=\"latency\"><thead><tr><th>rule</th><th>kept</th><th>noted</th><th>broken</th></tr></thead><tbody>");
     for rule in Rule::ALL {
-        let (kept, broken) = tally
+        let (kept, noted, broken) = tally
             .rules
             .get(&rule)
-            .map_or((0, 0), |r| (r.kept, r.broken));
+            .map_or((0, 0, 0), |r| (r.kept, r.noted, r.broken));
         let class = if broken == 0 { "pass" } else { "fail" };
         let _ = write!(
             out,
-            "<tr><td>{} <span class=\"reason\">— {}</span></td><td>{kept}</td><td class=\"verdict {class}\">{broken}</td></tr>",
+            "<tr><td>{} <span class=\"reason\">— {}</span></td><td>{kept}</td><td>{noted}</td><td class=\"verdict {class}\">{broken}</td></tr>",
             rule.name(),
             escape(rule.title())
         );
@@ -242,7 +242,7 @@ pub fn json(shared: &Shared, snapshot: &Snapshot) -> String {
                 .rules
                 .iter()
                 .map(|(rule, r)| {
-                    let value = json!({"kept": r.kept, "broken": r.broken, "examples": r.examples});
+                    let value = json!({"kept": r.kept, "noted": r.noted, "broken": r.broken, "examples": r.examples});
                     (rule.name().to_string(), value)
                 })
                 .collect();

@@ -34,8 +34,15 @@ pub fn run(listeners: &[Listener], snapshot: &Snapshot, started_at: &str, durati
             };
             let name = format!("{}: {}", rule.name(), rule.title());
             if rule_tally.broken == 0 {
-                if rule_tally.kept > 0 {
-                    let detail = format!("{} exchanges kept it", rule_tally.kept);
+                if rule_tally.kept + rule_tally.noted > 0 {
+                    let mut detail = format!("{} exchanges kept it", rule_tally.kept);
+                    if rule_tally.noted > 0 {
+                        detail.push_str(&format!(
+                            "; {} requests outside their schemas were accepted by the upstream \
+                             (noted; --strict-requests fails them)",
+                            rule_tally.noted
+                        ));
+                    }
                     suite.cases.push(Case::passed(name, 0).with_detail(detail));
                 }
                 continue;

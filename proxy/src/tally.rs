@@ -38,6 +38,8 @@ pub struct RuleTally {
     pub kept: u64,
     /// Exchanges that broke it.
     pub broken: u64,
+    /// Exchanges noted under it (see [`Finding::Note`]).
+    pub noted: u64,
     /// The first offending exchanges.
     pub examples: Vec<Example>,
 }
@@ -99,6 +101,7 @@ impl Tally {
             match finding {
                 Finding::Pass => tally.kept += 1,
                 Finding::Skip => {}
+                Finding::Note(_) => tally.noted += 1,
                 Finding::Fail { expected, got } => {
                     tally.broken += 1;
                     let fixture = fixture.get_or_insert_with(|| shown(exchange, verdict, secrets));

@@ -125,7 +125,7 @@ fn aui_errors_may_come_with_their_code_or_200_but_nothing_else() {
 }
 
 #[test]
-fn a_request_outside_its_schema_may_be_refused_but_not_accepted() {
+fn a_request_outside_its_schema_is_noted_when_accepted_and_broken_only_when_strict() {
     let request = aui_post("stopAIAgentInstance", &json!({"user_id": "u1"}));
     let refused = json!({"code": 400, "message": "ai_agent_instance_id is required"});
     let accepted =
@@ -134,7 +134,10 @@ fn a_request_outside_its_schema_may_be_refused_but_not_accepted() {
     let verdict = judge.judge(&exchange(Platform::Aui, request.clone(), 400, &refused));
     assert_eq!(finding(&verdict, Rule::RequestSchema), &Finding::Pass);
     let verdict = judge.judge(&exchange(Platform::Aui, request.clone(), 200, &accepted));
-    assert_eq!(broken(&verdict), ["request-schema"]);
+    assert!(verdict.passed(), "a lenient upstream breaks no contract");
+    assert!(
+        matches!(finding(&verdict, Rule::RequestSchema), Finding::Note(why) if why.contains("ai_agent_instance_id"))
+    );
     let strict = Judge {
         strict_requests: true,
         ..Judge::default()
