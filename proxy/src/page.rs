@@ -18,18 +18,18 @@ const SHOWN: usize = 10;
 pub fn page(shared: &Shared, snapshot: &Snapshot) -> String {
     let failing = snapshot.failed() > 0;
     let mut out = String::with_capacity(32 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"refresh\" content=\"2\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-         <title>agentproof proxy: {}</title><style>{}</style></head><body><div class=\"page\">\n",
+         <title>agentproof proxy: {}</title><style>{}</style></head><body><div class=\"page\">",
         verdict_word(failing),
         reports::render::html::STYLE
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<header class=\"top\"><h1>agentproof proxy</h1><span class=\"badge {}\" id=\"verdict\">{}</span></header>\n",
+        "<header class=\"top\"><h1>agentproof proxy</h1><span class=\"badge {}\" id=\"verdict\">{}</span></header>",
         if failing { "fail" } else { "pass" },
         verdict_word(failing)
     );
@@ -105,10 +105,10 @@ fn facts(out: &mut String, shared: &Shared, snapshot: &Snapshot) {
 }
 
 fn section(out: &mut String, platform: &str, tally: &PlatformTally) {
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<section class=\"suite\" id=\"platform-{platform}\"><h2><span class=\"dot {}\"></span>{platform}</h2>\
-         <p class=\"counts\">{} exchanges · <b class=\"{}\">{} broke a rule</b></p>\n",
+         <p class=\"counts\">{} exchanges · <b class=\"{}\">{} broke a rule</b></p>",
         if tally.failed == 0 { "pass" } else { "fail" },
         tally.exchanges,
         if tally.failed == 0 { "" } else { "fail" },
@@ -148,12 +148,12 @@ fn section(out: &mut String, platform: &str, tally: &PlatformTally) {
 
 fn example_html(out: &mut String, example: &Example) {
     let e = &example.exchange;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<div class=\"case failed example\" data-rule=\"{}\" data-seq=\"{}\"><div class=\"case-head\"><span class=\"pill fail\">{}</span>\
          <span class=\"name\">#{} {}</span></div>\
          <dl class=\"diff\"><dt>expected</dt><dd class=\"expected\"><code>{}</code></dd>\
-         <dt>got</dt><dd class=\"got\"><code>{}</code></dd></dl><pre class=\"detail\">{}</pre></div>\n",
+         <dt>got</dt><dd class=\"got\"><code>{}</code></dd></dl><pre class=\"detail\">{}</pre></div>",
         example.rule,
         e.seq,
         example.rule,

@@ -34,12 +34,12 @@ pub fn render(parity: &Parity) -> String {
     let same = parity.differences.is_empty();
     let word = if same { "NO DIFFERENCE" } else { "DIFFERENCES" };
     let mut out = String::with_capacity(32 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
          <title>agentproof replay: {word}</title><style>{}{SIDE_BY_SIDE}</style></head><body><div class=\"page\">\n\
-         <header class=\"top\"><h1>agentproof replay</h1><span class=\"badge {}\" id=\"verdict\">{word}</span></header>\n",
+         <header class=\"top\"><h1>agentproof replay</h1><span class=\"badge {}\" id=\"verdict\">{word}</span></header>",
         reports::render::html::STYLE,
         if same { "pass" } else { "fail" },
     );
@@ -101,10 +101,10 @@ fn section(out: &mut String, index: usize, d: &Difference) {
             html(&aspect.replayed)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "</tbody></table><div class=\"sides\"><div><h3>recorded #{}</h3><pre class=\"detail\">{}</pre></div>\
-         <div><h3>replayed</h3><pre class=\"detail\">{}</pre></div></div></section>\n",
+         <div><h3>replayed</h3><pre class=\"detail\">{}</pre></div></div></section>",
         d.recorded.seq,
         html(&exchange_text(&d.recorded)),
         html(&exchange_text(&d.replayed)),
