@@ -1,20 +1,18 @@
 //! What the proxy has seen so far, in bounded memory whatever the traffic: per platform the
 //! exchanges, per rule how many kept and broke it with the first [`KEPT_EXAMPLES`] offending
-//! exchanges (scrubbed fixtures), a latency histogram per route, and the most recent failures
-//! for the live page. The live page, `/__proxy/status.json` and the final reports read it.
+//! exchanges (scrubbed fixtures) and a latency histogram per route. The live page,
+//! `/__proxy/status.json` and the final reports read it.
 
 use crate::exchange::{Exchange, Fixture};
 use crate::judge::{Finding, Rule, Verdict};
 use crate::platform::Platform;
 use reports::LatencyTable;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// Offending exchanges kept per platform and rule (the reports list each of them).
 pub const KEPT_EXAMPLES: usize = 100;
-/// Recent failures the live page shows.
-pub const RECENT: usize = 20;
 /// The longest body a kept example shows; the rest is cut.
 const EXAMPLE_BODY_CHARS: usize = 2000;
 
@@ -68,7 +66,6 @@ struct Inner {
     platforms: BTreeMap<Platform, PlatformTally>,
     /// Exchanges forwarded but not judged: the judge was behind.
     unjudged: u64,
-    recent: VecDeque<Example>,
 }
 
 /// A copy of the tally at one moment.
@@ -78,8 +75,6 @@ pub struct Snapshot {
     pub platforms: BTreeMap<Platform, PlatformTally>,
     /// Exchanges forwarded but not judged.
     pub unjudged: u64,
-    /// The most recent failures, newest last.
-    pub recent: Vec<Example>,
 }
 
 impl Tally {
@@ -87,10 +82,7 @@ impl Tally {
     pub fn record(&self, exchange: &Exchange, verdict: &Verdict, secrets: &[String]) {
         let mut fixture = None;
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let Inner {
-            platforms, recent, ..
-        } = &mut *inner;
-        let platform = platforms.entry(exchange.platform).or_default();
+        let platform = inner.platforms.entry(exchange.platform).or_default();
         platform.exchanges += 1;
         platform.latency.record(&verdict.route, exchange.elapsed);
         if !verdict.passed() {
@@ -116,12 +108,8 @@ impl Tally {
                         let at = tally
                             .examples
                             .partition_point(|e| e.exchange.seq < example.exchange.seq);
-                        tally.examples.insert(at, example.clone());
+                        tally.examples.insert(at, example);
                     }
-                    if recent.len() == RECENT {
-                        recent.pop_front();
-                    }
-                    recent.push_back(example);
                 }
             }
         }
@@ -141,7 +129,6 @@ impl Tally {
         Snapshot {
             platforms: inner.platforms.clone(),
             unjudged: inner.unjudged,
-            recent: inner.recent.iter().cloned().collect(),
         }
     }
 }

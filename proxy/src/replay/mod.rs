@@ -304,15 +304,6 @@ async fn send(
 
 /// The replayed exchange, in the proxy's model, for judging and showing.
 fn exchange_of(fixture: &Fixture, outgoing: &Outgoing, answer: Result<Answer, String>) -> Exchange {
-    let mut headers = hyper::HeaderMap::new();
-    for (name, value) in &outgoing.headers {
-        if let (Ok(name), Ok(value)) = (
-            hyper::header::HeaderName::from_bytes(name.as_bytes()),
-            hyper::header::HeaderValue::from_str(value),
-        ) {
-            headers.append(name, value);
-        }
-    }
     Exchange {
         seq: fixture.seq,
         platform: fixture.platform,
@@ -320,7 +311,7 @@ fn exchange_of(fixture: &Fixture, outgoing: &Outgoing, answer: Result<Answer, St
         request: Request {
             method: outgoing.method.clone(),
             path_and_query: outgoing.path_and_query.clone(),
-            headers,
+            headers: header_map(&outgoing.headers),
             body: Bytes::from(outgoing.body.clone()),
         },
         answer,
@@ -330,8 +321,18 @@ fn exchange_of(fixture: &Fixture, outgoing: &Outgoing, answer: Result<Answer, St
 
 /// A recorded answer in the proxy's model (its scrubbed bytes).
 pub fn recorded_answer(answer: &FixtureAnswer) -> Answer {
+    Answer {
+        status: answer.status,
+        headers: header_map(&answer.headers),
+        body: Bytes::from(answer.body.bytes()),
+        truncated: answer.body.truncated,
+    }
+}
+
+/// Recorded `[name, value]` pairs as a header map (pairs that are no header left out).
+fn header_map(pairs: &[(String, String)]) -> hyper::HeaderMap {
     let mut headers = hyper::HeaderMap::new();
-    for (name, value) in &answer.headers {
+    for (name, value) in pairs {
         if let (Ok(name), Ok(value)) = (
             hyper::header::HeaderName::from_bytes(name.as_bytes()),
             hyper::header::HeaderValue::from_str(value),
@@ -339,12 +340,7 @@ pub fn recorded_answer(answer: &FixtureAnswer) -> Answer {
             headers.append(name, value);
         }
     }
-    Answer {
-        status: answer.status,
-        headers,
-        body: Bytes::from(answer.body.bytes()),
-        truncated: answer.body.truncated,
-    }
+    headers
 }
 
 fn code_word(envelope: &Envelope) -> String {
