@@ -406,7 +406,7 @@ class Bench:
             self.results["proxy"][route["name"]] = entry
             print(f"  {route['name']:<32} {rps:,.0f} req/s through the proxy, {own:,.0f} straight "
                   f"({entry['ratio']:.2f}x); at {PROXY_RATE:,} req/s {fmt_latency(through)} through it, "
-                  f"{fmt_latency(direct)} straight: p99 +{entry['added_p99_us'] / 1000:.2f} ms", flush=True)
+                  f"{fmt_latency(direct)} straight: p99 {entry['added_p99_us'] / 1000:+.2f} ms", flush=True)
 
     def proxy_status(self, url):
         try:
