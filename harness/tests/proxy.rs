@@ -221,3 +221,29 @@ fn usage_errors_exit_2_naming_what_to_fix() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn duration_stops_the_proxy_and_writes_the_reports_even_with_no_exchange() {
+    let dir = workdir("duration");
+    let output = run(agentproof()
+        .args([
+            "proxy",
+            "--upstream",
+            "aui=http://127.0.0.1:9",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--duration", "1s", "--report-dir"])
+        .arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("PASS: 0 exchanges"));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["suites"][0]["cases"][0]["outcome"]["status"],
+        "skipped"
+    );
+    for file in ["junit.xml", "report.md", "report.html"] {
+        assert!(dir.join(file).exists(), "{file}");
+    }
+}
