@@ -14,7 +14,9 @@ use crate::platform::{Platform, Upstream};
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, HOST,
+};
 use hyper::{Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -213,6 +215,7 @@ impl Forwarder {
             match read_up_to(body, MAX_JUDGED_BODY, deadline).await {
                 Read::Whole(bytes) => {
                     answer.body = bytes.clone();
+                    decode_for_judging(&mut answer);
                     deliver(exchange(&template, Ok(answer), started.elapsed())).await;
                     full(bytes)
                 }
@@ -292,6 +295,38 @@ pub enum Resign {
     Done(String),
     /// Signed with another key or no key given: the client's `Host` is kept instead.
     KeepClientHost,
+}
+
+/// The answer as the judge reads it: a gzip or deflate body decoded (at most
+/// [`MAX_JUDGED_BODY`]) and its `content-encoding` dropped from the judged copy; what the client
+/// gets is untouched. Other encodings (br, zstd) stay as they came and are judged unreadable.
+pub fn decode_for_judging(answer: &mut Answer) {
+    let encoding = answer
+        .headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|e| e.trim().to_ascii_lowercase());
+    let decoded = match encoding.as_deref() {
+        Some("gzip" | "x-gzip") => read_limited(flate2::read::GzDecoder::new(&answer.body[..])),
+        Some("deflate") => read_limited(flate2::read::ZlibDecoder::new(&answer.body[..])),
+        _ => return,
+    };
+    if let Ok((body, cut)) = decoded {
+        answer.body = body;
+        answer.truncated |= cut;
+        answer.headers.remove(CONTENT_ENCODING);
+    }
+}
+
+fn read_limited(reader: impl std::io::Read) -> std::io::Result<(Bytes, bool)> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    reader
+        .take(MAX_JUDGED_BODY as u64 + 1)
+        .read_to_end(&mut out)?;
+    let cut = out.len() > MAX_JUDGED_BODY;
+    out.truncate(MAX_JUDGED_BODY);
+    Ok((Bytes::from(out), cut))
 }
 
 fn full(bytes: Bytes) -> ProxyBody {
@@ -449,6 +484,24 @@ impl hyper::body::Body for Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gzip_answer_is_judged_decoded() {
+        use std::io::Write as _;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(br#"{"code":200}"#).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let mut answer = Answer {
+            status: 200,
+            headers,
+            body: Bytes::from(gzip.finish().unwrap()),
+            truncated: false,
+        };
+        decode_for_judging(&mut answer);
+        assert_eq!(answer.json(), Some(serde_json::json!({"code": 200})));
+        assert!(answer.headers.get(CONTENT_ENCODING).is_none());
+    }
 
     #[test]
     fn hop_by_hop_headers_and_those_connection_names_are_not_forwarded() {
