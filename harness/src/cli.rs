@@ -27,6 +27,8 @@ pub enum Command {
     Report(ReportArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
+    Proxy(crate::proxy_cmd::ProxyArgs),
+    Replay(crate::proxy_cmd::ReplayArgs),
 }
 
 /// Run the Alibaba, AUI and DUIX mocks on this machine until Ctrl-C.

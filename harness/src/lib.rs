@@ -7,7 +7,8 @@
 //! - [`load`]: `agentproof load`, goose scenarios with an exact SLO verdict and reports;
 //! - [`webhook_check`]: `agentproof webhook`, a DUIX vendor's webhook judged rule by rule;
 //! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
-//! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
+//! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI);
+//! - [`proxy_cmd`]: `agentproof proxy` and `agentproof replay`, on the `proxy` crate.
 //!
 //! Exit codes: 0 success, 1 a target broke a contract or SLO, 2 could not run.
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod load;
 pub mod mock_cmd;
 pub mod net;
+pub mod proxy_cmd;
 pub mod schemas_cmd;
 pub mod validate_cmd;
 pub mod webhook_check;
@@ -37,6 +39,8 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         },
         cli::Command::Validate(args) => validate_cmd::run(&args),
         cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
+        cli::Command::Proxy(args) => proxy_cmd::run_proxy(args).await,
+        cli::Command::Replay(args) => proxy_cmd::run_replay(args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

