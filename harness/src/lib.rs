@@ -5,7 +5,8 @@
 //! - [`webhook_cmd`]: `agentproof serve-webhook`, the reference DUIX vendor webhook;
 //! - [`check`]: `agentproof check`, the conformance gate (suites, bad input, latency, reports);
 //! - [`load`]: `agentproof load`, goose scenarios with an exact SLO verdict and reports;
-//! - [`webhook_check`]: `agentproof webhook`, a DUIX vendor's webhook judged rule by rule;
+//! - [`vendor_check`]: `agentproof webhook` and `agentproof llm`, a vendor's DUIX webhook or LLM
+//!   judged rule by rule (one engine, two rule sets);
 //! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
 //! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
 //!
@@ -19,7 +20,7 @@ pub mod mock_cmd;
 pub mod net;
 pub mod schemas_cmd;
 pub mod validate_cmd;
-pub mod webhook_check;
+pub mod vendor_check;
 pub mod webhook_cmd;
 
 use std::process::ExitCode;
@@ -31,7 +32,7 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
         cli::Command::Load(args) => load::run_cli(args).await,
-        cli::Command::Webhook(args) => webhook_check::run_cli(args).await,
+        cli::Command::Webhook(args) => vendor_check::webhook::run_cli(args).await,
         cli::Command::Report(args) => match &args.command {
             cli::ReportCommand::Merge(merge) => load::run_merge(merge).await,
         },
