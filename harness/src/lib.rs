@@ -2,7 +2,8 @@
 //! conformance runner ([`check`]), so integration tests drive the same code the binary runs.
 //!
 //! - [`mock_cmd`]: `agentproof mock`, the three platform mocks in one process;
-//! - [`webhook_cmd`]: `agentproof serve-webhook`, the reference DUIX vendor webhook;
+//! - [`webhook_cmd`]: `agentproof serve-webhook` and `serve-llm`, the reference DUIX vendor
+//!   webhook and the reference LLM endpoint of an Alibaba agent;
 //! - [`check`]: `agentproof check`, the conformance gate (suites, bad input, latency, reports);
 //! - [`load`]: `agentproof load`, goose scenarios with an exact SLO verdict and reports;
 //! - [`vendor_check`]: `agentproof webhook` and `agentproof llm`, a vendor's DUIX webhook or LLM
@@ -30,9 +31,11 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
     let result = match cli.command {
         cli::Command::Mock(args) => mock_cmd::run(args).await.map(|()| 0),
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
+        cli::Command::ServeLlm(args) => webhook_cmd::run_llm(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
         cli::Command::Load(args) => load::run_cli(args).await,
         cli::Command::Webhook(args) => vendor_check::webhook::run_cli(args).await,
+        cli::Command::Llm(args) => vendor_check::llm::run_cli(args).await,
         cli::Command::Report(args) => match &args.command {
             cli::ReportCommand::Merge(merge) => load::run_merge(merge).await,
         },

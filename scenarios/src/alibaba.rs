@@ -5,6 +5,10 @@
 //! StopAgent), an AI-agent instance (StartAIAgentInstance, DescribeAIAgentInstance Executing,
 //! UpdateAIAgentInstance, StopAIAgentInstance), a call (GenerateAIAgentCall, then its instance
 //! stopped) and a message-chat token. Success is HTTP 200 with a `RequestId` and no `Code`.
+//!
+//! [`llm`] is the other side of an Alibaba agent: its calls to a vendor's LLM (`alibaba-llm`).
+
+pub mod llm;
 
 use crate::aui::custom;
 use crate::exchange::{send, Expect};

@@ -41,7 +41,7 @@ use std::sync::Arc;
 pub struct ScenarioInfo {
     /// The name `--scenario` takes, e.g. `aui-token-storm`.
     pub name: &'static str,
-    /// The platforms it needs a target for (`alibaba`, `aui`, `duix`, `webhook`).
+    /// The platforms it needs a target for (`alibaba`, `aui`, `duix`, `webhook`, `llm`, `http`).
     pub platforms: &'static [&'static str],
     /// What it does, in a line.
     pub description: &'static str,
@@ -87,6 +87,14 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
             "DUIX webhook: dh-question requests to a vendor webhook as the platform sends \
                       them, multi-turn conversations with their dh-context (use --rate)",
         build: duix::webhook,
+    },
+    ScenarioInfo {
+        name: "alibaba-llm",
+        platforms: &["llm"],
+        description: "Alibaba agent's LLM: streamed chat completions to a vendor's LLM as the \
+                      platform sends them, multi-turn with the history growing to the 20-record \
+                      cap; time to first token and time to the end as their own rows",
+        build: alibaba::llm::chat,
     },
     ScenarioInfo {
         name: "http-get",

@@ -46,6 +46,9 @@ pub struct Targets {
     pub duix: Option<String>,
     /// A DUIX vendor webhook (the `duix-webhook` scenario).
     pub webhook: Option<String>,
+    /// A vendor's LLM base URL, as an Alibaba agent is configured with it (the `alibaba-llm`
+    /// scenario; `/chat/completions` is appended).
+    pub llm: Option<String>,
     /// Any HTTP server (the `http-get` scenario: the load generator's own ceiling).
     pub http: Option<String>,
 }
@@ -63,6 +66,10 @@ pub struct Credentials {
     pub webhook_bearer: Option<String>,
     /// The DUIX customer id (`sid`) and digital human (`dh-code`) the DUIX scenarios use.
     pub duix_dialogue: Dialogue,
+    /// `Authorization: Bearer` the vendor's LLM expects, if any (`alibaba-llm`).
+    pub llm_api_key: Option<String>,
+    /// The `model` the `alibaba-llm` calls name.
+    pub llm_model: String,
 }
 
 /// Which DUIX dialogue a session or webhook question belongs to.
@@ -132,6 +139,7 @@ impl Plan {
             "aui" => &self.targets.aui,
             "duix" => &self.targets.duix,
             "http" => &self.targets.http,
+            "llm" => &self.targets.llm,
             _ => &self.targets.webhook,
         };
         url.as_deref()

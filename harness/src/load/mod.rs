@@ -42,6 +42,9 @@ pub struct Setup {
     pub credentials: Credentials,
     pub webhook_bearer: Option<String>,
     pub dialogue: scenarios::Dialogue,
+    /// `--llm-api-key`, `--llm-model`: what the alibaba-llm calls carry.
+    pub llm_api_key: Option<String>,
+    pub llm_model: String,
     pub slo: LoadSlo,
     pub seed: u64,
     pub users: u64,
@@ -125,6 +128,8 @@ impl Setup {
             targets,
             credentials: crate::check::credentials(&args.credentials)?,
             webhook_bearer: args.webhook_bearer.clone(),
+            llm_api_key: args.llm_api_key.clone().filter(|k| !k.is_empty()),
+            llm_model: args.llm_model.clone(),
             dialogue: scenarios::Dialogue {
                 sid: args.sid.clone(),
                 dh_code: args.dh_code.clone(),
@@ -149,6 +154,7 @@ impl Setup {
     fn secrets(&self) -> Vec<String> {
         let mut secrets = self.credentials.given.0.clone();
         secrets.extend(self.webhook_bearer.clone());
+        secrets.extend(self.llm_api_key.clone());
         secrets
     }
 }
@@ -185,10 +191,19 @@ pub(crate) fn worker_share(
     Ok((share(users, index, count), rate))
 }
 
-/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook and http.
+/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook, llm and http.
 fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
     let mut targets: Vec<(String, String)> = Vec::new();
     for spec in specs {
+        if let Some(url) = spec.strip_prefix("llm=") {
+            let example = "https://llm.example/v1";
+            let url = crate::net::vendor_url(url, "--target llm=...", "--llm-api-key", example)?;
+            if targets.iter().any(|(p, _)| p == "llm") {
+                bail!("--target {spec:?}: llm is given twice");
+            }
+            targets.push(("llm".to_string(), url));
+            continue;
+        }
         let (platform, url) = match (spec.strip_prefix("webhook="), spec.strip_prefix("http=")) {
             (Some(url), _) => (
                 "webhook".to_string(),
@@ -201,7 +216,7 @@ fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
             ),
             _ => {
                 let (platform, url) = parse_target(spec).map_err(|e| {
-                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario and http=URL for http-get)")
+                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario, llm=URL for alibaba-llm and http=URL for http-get)")
                 })?;
                 (platform.name().to_string(), url)
             }
@@ -345,7 +360,7 @@ async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Opt
         let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), config)
             .await
             .context("cannot start the embedded mocks")?;
-        let targets = ["alibaba", "aui", "duix", "webhook"]
+        let targets = ["alibaba", "aui", "duix", "webhook", "llm"]
             .into_iter()
             .filter_map(|p| Some((p.to_string(), embedded.url(p)?.to_string())))
             .collect();
@@ -396,6 +411,7 @@ async fn run_with_targets(
             aui: get("aui"),
             duix: get("duix"),
             webhook: get("webhook"),
+            llm: get("llm"),
             http: get("http"),
         },
         credentials: scenarios::Credentials {
@@ -404,6 +420,15 @@ async fn run_with_targets(
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
             duix_dialogue: setup.dialogue.clone(),
+            llm_api_key: match embedded {
+                Some(embedded) => embedded
+                    .info
+                    .get("llm")
+                    .and_then(|l| l["api_key"].as_str())
+                    .map(str::to_string),
+                None => setup.llm_api_key.clone(),
+            },
+            llm_model: setup.llm_model.clone(),
         },
         sink: recorder.clone(),
         schedule: setup

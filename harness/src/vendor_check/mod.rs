@@ -3,6 +3,7 @@
 //! and below it every rule they break, in words they can act on.
 //!
 //! - [`webhook`]: `agentproof webhook`, a DUIX vendor's dialogue webhook (seed 003);
+//! - [`llm`]: `agentproof llm`, a vendor's LLM as an Alibaba agent calls it (PROTOCOLS.md §6).
 //!
 //! What the two share is the engine, one file per concern:
 //! - [`common`]: the flags both take (`--requests`, `--concurrency`, `--rate`, `--timeout-ms`,
@@ -16,6 +17,7 @@
 //!   rule broken; 2, could not run, is every `Err` before it).
 
 pub mod common;
+pub mod llm;
 pub mod report;
 pub mod rules;
 pub mod send;

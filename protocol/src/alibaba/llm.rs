@@ -34,9 +34,15 @@ pub const CHAT_COMPLETIONS: &str = "/chat/completions";
 /// The route template the platform's calls are timed and reported under.
 pub const ROUTE: &str = "alibaba POST llm /chat/completions";
 
-/// Most records of `messages` besides the system prompt, this utterance included ("最多保留20条
+/// Most records of `messages`, the system prompt and this utterance included ("最多保留20条
 /// 上下文记录", the IMS LLM standard interface page).
 pub const MAX_RECORDS: usize = 20;
+
+/// The row the time to the first content token is recorded under (load, reports).
+pub const TTFT_ROUTE: &str = "alibaba POST llm /chat/completions ttft";
+
+/// The row the time to the end of the answer (`data: [DONE]`) is recorded under.
+pub const END_ROUTE: &str = "alibaba POST llm /chat/completions end";
 
 /// The body members the platform sets itself: `Params` never replaces them.
 pub const PLATFORM_FIELDS: &[&str] = &[
@@ -199,23 +205,25 @@ pub fn endpoint_url(base: &str, append_path: bool, extra_query: Option<&str>) ->
 /// that fit, this utterance last.
 ///
 /// `history` is oldest first. At most `depth` rounds (a user record and its answer: RTC
-/// `HistoryDepth`, ICE `LlmHistoryLimit`) are kept, and at most [`MAX_RECORDS`] records with
-/// the utterance; a window that would start with an answer loses it (a model should not read an
-/// answer without its question).
+/// `HistoryDepth`, ICE `LlmHistoryLimit`) are kept, and at most [`MAX_RECORDS`] records in all
+/// (the system prompt and the utterance count); a window that would start with an answer loses
+/// it (a model should not read an answer without its question).
 pub fn messages(
     prompt: Option<&str>,
     history: &[Message],
     depth: usize,
     utterance: &str,
 ) -> Vec<Message> {
-    let room = depth.saturating_mul(2).min(MAX_RECORDS - 1);
+    let system = prompt
+        .filter(|p| !p.is_empty())
+        .map(|p| Message::new("system", p));
+    let room = depth
+        .saturating_mul(2)
+        .min(MAX_RECORDS - 1 - usize::from(system.is_some()));
     let mut window = &history[history.len().saturating_sub(room)..];
     while window.first().is_some_and(|m| m.role == "assistant") {
         window = &window[1..];
     }
-    let system = prompt
-        .filter(|p| !p.is_empty())
-        .map(|p| Message::new("system", p));
     system
         .into_iter()
         .chain(window.iter().cloned())
@@ -565,6 +573,12 @@ mod tests {
         let deep = messages(None, &history, 100, "now");
         assert!(deep.len() <= MAX_RECORDS, "{}", deep.len());
         assert_eq!(deep[0].role, "user", "never an answer without its question");
+        let capped = messages(Some("be brief"), &history, 100, "now");
+        assert_eq!(capped.len(), MAX_RECORDS, "the system prompt counts");
+        assert_eq!(
+            (capped[0].role.as_str(), capped[1].role.as_str()),
+            ("system", "user")
+        );
         assert_eq!(
             messages(Some(""), &[], 3, "hi"),
             [Message::new("user", "hi")]
