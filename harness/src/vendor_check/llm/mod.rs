@@ -176,12 +176,24 @@ async fn check(setup: Arc<Setup>) -> Result<u8> {
         .chain(probes.iter().map(|(_, a)| a))
         .chain(withheld.iter().map(|(_, a)| a))
         .collect();
+    let path = rules::path(&exchanges, &setup.base, &setup.url);
+    // Requests the endpoint does not answer at the path say nothing of its auth or its parsing.
+    let (auth, malformed) = match path.failed() {
+        true => (
+            rules::not_at_the_path("auth", AUTH_TITLE),
+            rules::not_at_the_path("malformed", MALFORMED.title),
+        ),
+        false => (
+            super::rules::auth(AUTH_TITLE, &attempts, NO_KEY),
+            super::rules::malformed(&probes, &MALFORMED),
+        ),
+    };
     let verdicts = [
-        rules::path(&exchanges, &setup.base, &setup.url),
+        path,
         rules::stream(&exchanges),
         rules::answer(&exchanges),
-        super::rules::auth(AUTH_TITLE, &attempts, NO_KEY),
-        super::rules::malformed(&probes, &MALFORMED),
+        auth,
+        malformed,
         super::rules::share_under(
             &TTFT,
             &rules::first_tokens(&exchanges),

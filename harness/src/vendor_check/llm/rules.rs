@@ -74,6 +74,15 @@ pub fn path(exchanges: &[Exchange], base: &str, url: &str) -> Verdict {
     Verdict::new("path", title, outcome)
 }
 
+/// A rule that cannot be judged while the path is wrong.
+pub fn not_at_the_path(rule: &'static str, title: &'static str) -> Verdict {
+    Verdict::new(
+        rule,
+        title,
+        Outcome::Skip("the endpoint is not answered at the path (see path)".into()),
+    )
+}
+
 pub fn stream(exchanges: &[Exchange]) -> Verdict {
     let title = "text/event-stream of chat.completion.chunk events with choices[0].delta, a finish_reason, data: [DONE] last";
     let schema = schemas::registry()
