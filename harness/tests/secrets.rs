@@ -167,7 +167,7 @@ async fn start_mock(dir: &Path, config: &Path, info_file: &Path) -> Mock {
     let mut command = agentproof(dir, "mock", &["mock"]);
     command
         .args(["--alibaba-port", "0", "--aui-port", "0"])
-        .args(["--duix-port", "0", "--webhook-port", "0"])
+        .args(["--duix-port", "0", "--webhook-port", "0", "--llm-port", "0"])
         .arg("--config")
         .arg(config)
         .arg("--info-file")

@@ -401,7 +401,7 @@ async fn run_with_targets(
         None => setup.credentials.clone(),
     };
     let recorder = Arc::new(SharedRecorder::new(LoadRecorder::new(
-        setup.slo,
+        setup.slo.clone(),
         setup.rate.is_some(),
     )));
     let get = |p: &str| targets.get(p).cloned();

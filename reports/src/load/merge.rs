@@ -246,7 +246,7 @@ pub fn merge(
     let series = merge_series(&reports, &offsets_ms);
     let errors = merge_errors(&reports);
     let meta = merge_meta(&reports, first, partial);
-    let (slo, judged) = (reports[0].slo, reports[0].judged);
+    let (slo, judged) = (reports[0].slo.clone(), reports[0].judged);
 
     let mut routes: BTreeMap<String, RouteResult> = BTreeMap::new();
     for report in reports {
@@ -325,9 +325,9 @@ fn check(
         if r.slo != first.slo {
             return Err(LoadMergeError::Slo {
                 first_worker: index_of(first),
-                first: first.slo,
+                first: first.slo.clone(),
                 other_worker: index_of(r),
-                other: r.slo,
+                other: r.slo.clone(),
             });
         }
         if r.is_scheduled() != first.is_scheduled() {

@@ -49,7 +49,6 @@ pub struct Progress {
 pub struct LoadRecorder {
     slo: LoadSlo,
     scheduled: bool,
-    limit: Duration,
     timeout: Duration,
     routes: HashMap<String, RouteAcc>,
     overall: Histogram<u64>,
@@ -60,6 +59,8 @@ pub struct LoadRecorder {
 
 #[derive(Debug)]
 struct RouteAcc {
+    /// The quantile rule's limit for this row (`LoadSlo::for_route`).
+    limit: Duration,
     count: u64,
     errors: u64,
     timeouts: u64,
@@ -79,10 +80,9 @@ impl LoadRecorder {
     /// as-due distribution is kept too and is the one judged.
     pub fn new(slo: LoadSlo, scheduled: bool) -> Self {
         Self {
+            timeout: Duration::from_millis(slo.timeout_ms),
             slo,
             scheduled,
-            limit: Duration::from_millis(slo.limit_ms),
-            timeout: Duration::from_millis(slo.timeout_ms),
             routes: HashMap::new(),
             overall: new_histogram(),
             errors: 0,
@@ -118,8 +118,9 @@ impl LoadRecorder {
             (sent, due.unwrap_or(sent).max(sent))
         };
         let error = outcome != SampleOutcome::Ok;
-        let (limit, timeout, scheduled) = (self.limit, self.timeout, self.scheduled);
+        let (timeout, scheduled) = (self.timeout, self.scheduled);
         let acc = self.route_mut(route);
+        let limit = acc.limit;
         acc.count += 1;
         acc.errors += u64::from(error);
         acc.timeouts += u64::from(timed_out);
@@ -208,6 +209,7 @@ impl LoadRecorder {
     fn route_mut(&mut self, route: &str) -> &mut RouteAcc {
         if !self.routes.contains_key(route) {
             let acc = RouteAcc {
+                limit: Duration::from_millis(self.slo.for_route(route).limit_ms),
                 count: 0,
                 errors: 0,
                 timeouts: 0,

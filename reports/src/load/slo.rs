@@ -8,6 +8,7 @@
 //! | `p95<2000ms`, `p99.9<1.5s` | `quantile`, `limit_ms` | that share of answers took strictly less than the limit |
 //! | `max<20000ms`, `max<20s` | `timeout_ms` | no answer reached it; it is also the client timeout |
 //! | `errors<1%`, `errors<0.5%` | `max_error_rate` | at most that share failed or timed out |
+//! | `ttft p95<800ms` | a [`RowQuantile`] in `rows` | the quantile rule for the rows whose name contains `ttft` (e.g. `alibaba POST llm /chat/completions ttft`); the other rows keep theirs |
 //!
 //! The error rule allows the rate itself (`errors<1%` passes one failure in a hundred), so
 //! `errors<0%` means "no error at all". Quantiles are kept to the millionth, the precision
@@ -22,7 +23,7 @@ pub const ACCEPTED_FORMS: &str =
     "p95<2000ms, p99.9<1.5s (a quantile under a limit), max<20000ms (the timeout), errors<1%";
 
 /// Limits of a load run. See the module docs for the rules that set them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadSlo {
     /// Share of answers that must be under [`LoadSlo::limit_ms`], e.g. 0.95.
     pub quantile: f64,
@@ -32,6 +33,20 @@ pub struct LoadSlo {
     pub timeout_ms: u64,
     /// Largest allowed share of failed or timed-out requests, e.g. 0.01 for 1 %.
     pub max_error_rate: f64,
+    /// Quantile rules for some rows only, in the order given (the last that matches a row wins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowQuantile>,
+}
+
+/// A quantile rule for the rows whose name contains `rows` (`ttft p95<800ms`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowQuantile {
+    /// A word of the row names it applies to, e.g. `ttft`.
+    pub rows: String,
+    /// Share of those rows' answers that must be under `limit_ms`.
+    pub quantile: f64,
+    /// Milliseconds.
+    pub limit_ms: u64,
 }
 
 /// A rule `agentproof load --slo` could not read; carries the rule and says why.
@@ -52,6 +67,7 @@ impl Default for LoadSlo {
             limit_ms: 2000,
             timeout_ms: 20_000,
             max_error_rate: 0.01,
+            rows: Vec::new(),
         }
     }
 }
@@ -71,6 +87,22 @@ impl LoadSlo {
         if value.starts_with('=') {
             return Err(bad("use `<`, not `<=`".into()));
         }
+        if let Some((rows, measure)) = name.split_once(char::is_whitespace) {
+            let measure = measure.trim();
+            if !measure.starts_with('p') {
+                return Err(bad(format!(
+                    "only a quantile rule can name rows (`{rows} p95<800ms`), not {measure:?}"
+                )));
+            }
+            let row = RowQuantile {
+                rows: rows.to_string(),
+                quantile: quantile(&measure[1..]).map_err(bad)?,
+                limit_ms: duration_ms(value).map_err(bad)?,
+            };
+            self.rows.retain(|r| r.rows != row.rows);
+            self.rows.push(row);
+            return Ok(());
+        }
         match name {
             "max" => self.timeout_ms = duration_ms(value).map_err(bad)?,
             "errors" => self.max_error_rate = percent(value).map_err(bad)?,
@@ -88,15 +120,41 @@ impl LoadSlo {
         Ok(())
     }
 
-    /// The SLO in the rule syntax, e.g. `p95<2000ms, max<20000ms, errors<1%`.
+    /// The SLO in the rule syntax, e.g. `p95<2000ms, max<20000ms, errors<1%, ttft p95<800ms`.
     pub fn describe(&self) -> String {
+        let rows: String = self
+            .rows
+            .iter()
+            .map(|r| {
+                format!(
+                    ", {} p{}<{}ms",
+                    r.rows,
+                    trimmed(r.quantile * 100.0),
+                    r.limit_ms
+                )
+            })
+            .collect();
         format!(
-            "{}<{}ms, max<{}ms, errors<{}%",
+            "{}<{}ms, max<{}ms, errors<{}%{rows}",
             self.quantile_name(),
             self.limit_ms,
             self.timeout_ms,
             trimmed(self.max_error_rate * 100.0)
         )
+    }
+
+    /// The SLO one row is judged by: the last row rule whose word its name contains sets the
+    /// quantile and its limit; the timeout and the error budget are everyone's.
+    pub fn for_route(&self, route: &str) -> LoadSlo {
+        let mut slo = LoadSlo {
+            rows: Vec::new(),
+            ..self.clone()
+        };
+        if let Some(row) = self.rows.iter().rev().find(|r| route.contains(&r.rows)) {
+            slo.quantile = row.quantile;
+            slo.limit_ms = row.limit_ms;
+        }
+        slo
     }
 
     /// `p95`, `p99.9`: the quantile as a percentile name.
@@ -211,6 +269,26 @@ mod tests {
         slo.parse_rule(" errors < 0.5% ").unwrap();
         slo.parse_rule("max<30s").unwrap();
         assert_eq!(slo.describe(), "p99.9<1500ms, max<30000ms, errors<0.5%");
+    }
+
+    #[test]
+    fn a_row_rule_sets_the_quantile_of_the_rows_it_names_only() {
+        let mut slo = LoadSlo::default();
+        slo.parse_rule("ttft p95<800ms").unwrap();
+        slo.parse_rule("ttft p99 < 1s").unwrap();
+        assert_eq!(
+            slo.describe(),
+            "p95<2000ms, max<20000ms, errors<1%, ttft p99<1000ms"
+        );
+        let ttft = slo.for_route("alibaba POST llm /chat/completions ttft");
+        assert_eq!((ttft.quantile_ppm(), ttft.limit_ms), (990_000, 1000));
+        let end = slo.for_route("alibaba POST llm /chat/completions end");
+        assert_eq!((end.quantile_ppm(), end.limit_ms), (950_000, 2000));
+        assert!(
+            slo.parse_rule("ttft max<1s").is_err(),
+            "only quantiles name rows"
+        );
+        assert!(slo.parse_rule("ttft p95<soon").is_err());
     }
 
     #[test]

@@ -185,7 +185,11 @@ fn judge(slo: &LoadSlo, route: &RouteResult, latency: &RouteLatency) -> RouteVer
     RouteVerdict {
         route: route.route.clone(),
         rules: vec![
-            quantile_rule(slo, route.count, latency.under_limit),
+            quantile_rule(
+                &slo.for_route(&route.route),
+                route.count,
+                latency.under_limit,
+            ),
             max_rule(slo, latency),
             errors_rule(slo, route.count, route.errors),
         ],
