@@ -394,6 +394,42 @@ mod tests {
         assert_eq!(tokens("说hi"), ["说", "hi"]);
     }
 
+    #[tokio::test]
+    async fn refusals_and_chunks_keep_their_schemas() {
+        let refusal = Refusal::bad("messages", "missing").into_response();
+        let body = axum::body::to_bytes(refusal.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            schemas::registry()
+                .validate("alibaba/llm.error", &body)
+                .is_ok(),
+            "{body}"
+        );
+        let request =
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true});
+        let streamed = answer(&VendorConfig::default(), request.as_object().unwrap());
+        let body = axum::body::to_bytes(streamed.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+        for data in text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+        {
+            let chunk: Value = serde_json::from_str(data).unwrap();
+            assert!(
+                schemas::registry()
+                    .validate("alibaba/llm.chunk", &chunk)
+                    .is_ok(),
+                "{chunk}"
+            );
+        }
+    }
+
     #[test]
     fn bad_bodies_name_the_field() {
         let param = |body: &str| read_request(body.as_bytes()).err().and_then(|r| r.param);
