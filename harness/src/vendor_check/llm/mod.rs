@@ -12,6 +12,14 @@ mod probes;
 mod rules;
 mod traffic;
 
+/// What the fuzz targets (`fuzz/`) drive: how an LLM's stream is judged. Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::super::send::Answer;
+    pub use super::rules::{answer, stream};
+    pub use super::traffic::Exchange;
+}
+
 use super::common::{reachable, Common, CommonArgs};
 use super::report::{finish, Finish};
 use super::rules::{Attempt, MalformedWords, ShareWords};
