@@ -23,7 +23,7 @@ pub enum Command {
     ServeWebhook(WebhookArgs),
     ServeLlm(LlmServeArgs),
     Check(CheckArgs),
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     Webhook(WebhookCheckArgs),
     Llm(LlmCheckArgs),
     Report(ReportArgs),

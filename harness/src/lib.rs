@@ -33,7 +33,7 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         cli::Command::ServeWebhook(args) => webhook_cmd::run(args).await.map(|()| 0),
         cli::Command::ServeLlm(args) => webhook_cmd::run_llm(args).await.map(|()| 0),
         cli::Command::Check(args) => check::run_cli(args).await,
-        cli::Command::Load(args) => load::run_cli(args).await,
+        cli::Command::Load(args) => load::run_cli(*args).await,
         cli::Command::Webhook(args) => vendor_check::webhook::run_cli(args).await,
         cli::Command::Llm(args) => vendor_check::llm::run_cli(args).await,
         cli::Command::Report(args) => match &args.command {

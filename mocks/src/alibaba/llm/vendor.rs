@@ -237,7 +237,7 @@ fn read_request(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
 fn sampling_problem(request: &Map<String, Value>) -> Result<(), Refusal> {
     let number = |name| request.get(name).filter(|v| !v.is_null());
     if let Some(v) = number("max_tokens") {
-        if !v.as_i64().is_some_and(|n| n >= 1) {
+        if v.as_i64().is_none_or(|n| n < 1) {
             return Err(Refusal::bad(
                 "max_tokens",
                 "'max_tokens' must be an integer of at least 1",
