@@ -274,10 +274,18 @@ fn shown_request(url: &str, request: &HttpRequest) -> Value {
     json!({"method": request.method, "url": masked_url(url), "headers": headers, "body": body})
 }
 
-/// The URL with the values of query parameters that look like credentials masked.
+/// The URL with its password and the values of query parameters that look like credentials
+/// masked.
 pub fn masked_url(url: &str) -> String {
+    let url = match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    };
     let Some((path, query)) = url.split_once('?') else {
-        return url.to_string();
+        return url;
     };
     let secret = |key: &str| {
         let key = key.to_ascii_lowercase();
@@ -320,5 +328,6 @@ mod tests {
             "http://h/v1/chat/completions?api-version=1&api-key=***"
         );
         assert_eq!(masked_url("http://h/x"), "http://h/x");
+        assert_eq!(masked_url("http://u:pw@h/x?a=1"), "http://u:***@h/x?a=1");
     }
 }
