@@ -436,6 +436,20 @@ mod tests {
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut byte)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+        // The reference LLM endpoint holds them too.
+        let llm = format!("{}/chat/completions", embedded.url("llm").unwrap());
+        let messages = json!([{"role": "user", "content": "x".repeat(300)}]);
+        let large = client
+            .post(&llm)
+            .bearer_auth(crate::config::DEMO_LLM_API_KEY)
+            .json(&json!({"model": "m", "messages": messages, "stream": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(large.status(), 400);
+        let body: Value = large.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("length limit"), "{body}");
         embedded.shutdown().await;
     }
 

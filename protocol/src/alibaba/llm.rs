@@ -543,6 +543,38 @@ mod tests {
             .is_err());
     }
 
+    proptest::proptest! {
+        /// Any pieces of text, streamed as chunks, cut anywhere: the answer is their join.
+        #[test]
+        fn any_pieces_cut_anywhere_assemble_into_their_join(
+            pieces in proptest::collection::vec("\\PC{0,12}", 1..8),
+            cuts in proptest::collection::vec(1usize..40, 1..20),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut body: String = pieces.iter().map(|p| chunk(p, None)).collect();
+            body.push_str(&chunk("", Some("stop")));
+            body.push_str("data: [DONE]\n\n");
+            if crlf {
+                body = body.replace('\n', "\r\n");
+            }
+            let bytes = body.as_bytes();
+            let mut reader = StreamReader::default();
+            let mut transcript = Transcript::default();
+            let (mut at, mut i) = (0, 0);
+            while at < bytes.len() {
+                let end = (at + cuts[i % cuts.len()]).min(bytes.len());
+                for event in reader.push(&bytes[at..end]).unwrap() {
+                    transcript.push(event);
+                }
+                at = end;
+                i += 1;
+            }
+            proptest::prop_assert_eq!(&transcript.text, &pieces.concat());
+            proptest::prop_assert_eq!(transcript.chunks, pieces.len() + 1);
+            proptest::prop_assert_eq!(transcript.end_problem(), None);
+        }
+    }
+
     #[test]
     fn history_keeps_whole_rounds_within_depth_and_twenty_records() {
         let history: Vec<Message> = (0..30)
