@@ -6,8 +6,10 @@ answering a fixed JSON body of the routes' mean answer size (the physical limit 
 the mocks stand on), and WireMock 3 standalone serving the same answers as static stubs (the
 peer users would pick). Drives them all with wrk (-t1 -c32) through bench/wrk/requests.lua,
 measures latency at a fixed rate with bench-latency (coordinated omission corrected), runs
-`agentproof load` against the bare server beside wrk, and reads each mock's RSS after
-1,000,000 requests and with 10,000 idle keep-alive connections open. Prints one Markdown
+`agentproof load` against the bare server beside wrk, puts `agentproof proxy` in front of the
+AUI and DUIX mocks (its added latency at 1,000 req/s and its throughput against the mock's own,
+in the same run), and reads each mock's RSS after 1,000,000 requests and with 10,000 idle
+keep-alive connections open. Prints one Markdown
 table and writes results.json. A benchmark, not a test: it checks that every answer was right
 (a fast wrong answer is no figure), never that a figure is high.
 
@@ -33,7 +35,12 @@ BIN_DIR = ROOT / "target" / "release"  # --bin-dir sets it
 LUA = ROOT / "bench" / "wrk" / "requests.lua"
 BARE_MARKER = '"pad":"x'
 GOALS = {"ratio": 0.8, "chat_ratio": 0.35, "wiremock": 5.0, "p99_ms": 2.0,
-         "rss_1m_mib": 64, "rss_idle_mib": 128, "load_ratio": 0.5}
+         "rss_1m_mib": 64, "rss_idle_mib": 128, "load_ratio": 0.5,
+         "proxy_added_p99_ms": 1.0, "proxy_ratio": 0.5}
+# The routes `agentproof proxy` is measured on (judged whole: request and answer schemas), and
+# the fixed rate of its added-latency measurement (open loop).
+PROXY_ROUTES = ("aui getRtcAuthToken", "duix checkSig")
+PROXY_RATE = 1000
 
 
 class Settings:
@@ -58,6 +65,9 @@ def main():
                         help="WireMock 3 standalone jar (scripts/bench installs one)")
     parser.add_argument("--bin-dir", default=str(BIN_DIR),
                         help="where agentproof and the bench/ binaries are (default target/release)")
+    parser.add_argument("--only", choices=["proxy"],
+                        help="run one step alone: `proxy` measures agentproof proxy against the mocks "
+                             "it stands in front of (their own throughput in the same run)")
     args = parser.parse_args()
     BIN_DIR = Path(args.bin_dir).resolve()
     settings = Settings(args.quick)
@@ -67,7 +77,10 @@ def main():
     raise_fd_limit()
     bench = Bench(settings, out, args.wiremock_jar)
     try:
-        bench.run()
+        if args.only == "proxy":
+            bench.run_proxy_only()
+        else:
+            bench.run()
     finally:
         bench.stop_all()
     (out / "results.json").write_text(json.dumps(bench.results, indent=2))
@@ -233,8 +246,19 @@ class Bench:
         self.measure_latency(info, info_file, routes, bare)
         self.measure_wiremock(routes)
         self.measure_load_generator(bare)
+        self.measure_proxy(info, routes)
         self.stop_all()
         self.measure_memory()
+
+    def run_proxy_only(self):
+        print("bench: starting the mocks (proxy step alone)", flush=True)
+        info, info_file = self.start_mocks("run")
+        routes = self.write_requests(info_file, 2_000)
+        for route in routes["routes"]:
+            if route["name"] in PROXY_ROUTES:
+                rps = self.throughput(info[route["platform"]]["url"], route, "mock")
+                self.results["routes"][route["name"]] = {"platform": route["platform"], "rps": rps}
+        self.measure_proxy(info, routes)
 
     def measure_bare_static(self, bare):
         print("bench: throughput (wrk -t1 -c32)", flush=True)
@@ -349,6 +373,64 @@ class Bench:
         self.results["load"] = {"rps": rps, "wrk_rps": self.bare_static, "ratio": rps / self.bare_static}
         print(f"  agentproof load {rps:,.0f} req/s, wrk {self.bare_static:,.0f} req/s", flush=True)
 
+    def measure_proxy(self, info, routes):
+        """agentproof proxy in front of each mock of PROXY_ROUTES: throughput through it against
+        the mock's own (measured earlier in this run), and latency at PROXY_RATE req/s, open
+        loop, through it and straight to the mock, back to back."""
+        print(f"bench: agentproof proxy: throughput through it, and latency at {PROXY_RATE:,} req/s "
+              "(open loop) through it and straight to the mock", flush=True)
+        self.results["proxy"] = {}
+        for route in routes["routes"]:
+            if route["name"] not in PROXY_ROUTES or route["mode"] != "static":
+                continue
+            upstream = info[route["platform"]]["url"]
+            port = free_port()
+            name = f"proxy-{route['platform']}"
+            self.start(name, [str(BIN_DIR / "agentproof"), "proxy", "--upstream",
+                              f"{route['platform']}={upstream}", "--listen", f"127.0.0.1:{port}",
+                              "--report-dir", str(self.out / f"{name}-report")])
+            proxied = f"http://127.0.0.1:{port}"
+            wait_healthy(proxied + "/__proxy/health", "agentproof proxy")
+            rps = self.throughput(proxied, route, "proxy")
+            file = self.req / f"{route['file']}.req"
+            through = self.latency(proxied.removeprefix("http://"), file, "static", PROXY_RATE)
+            direct = self.latency(upstream.removeprefix("http://"), file, "static", PROXY_RATE)
+            judged = self.proxy_status(proxied)
+            self.stop(name)
+            own = self.results["routes"][route["name"]]["rps"]
+            entry = {"rps": rps, "upstream_rps": own, "ratio": rps / own, "latency": through,
+                     "direct_latency": direct,
+                     "added_p50_us": through["p50_us"] - direct["p50_us"],
+                     "added_p99_us": through["p99_us"] - direct["p99_us"],
+                     "judged": judged.get("exchanges"), "broken": judged.get("failed"),
+                     "unjudged": judged.get("unjudged")}
+            self.results["proxy"][route["name"]] = entry
+            print(f"  {route['name']:<32} {rps:,.0f} req/s through the proxy, {own:,.0f} straight "
+                  f"({entry['ratio']:.2f}x); at {PROXY_RATE:,} req/s {fmt_latency(through)} through it, "
+                  f"{fmt_latency(direct)} straight: p99 {entry['added_p99_us'] / 1000:+.2f} ms", flush=True)
+
+    def proxy_status(self, url):
+        try:
+            with urllib.request.urlopen(url + "/__proxy/status.json", timeout=10) as answer:
+                return json.loads(answer.read())
+        except (OSError, ValueError):
+            return {}
+
+    def proxy_lines(self):
+        proxy = self.results.get("proxy")
+        if not proxy:
+            return []
+        lines = ["", f"agentproof proxy in front of the mock (judging every exchange), against the mock alone, "
+                     f"same run; latency open loop at {PROXY_RATE:,} req/s from each request's due time:", "",
+                 "| route | req/s through the proxy | req/s straight | × straight | p50 / p99 / max through the proxy "
+                 "| p50 / p99 / max straight | added p50 / p99 |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name, e in proxy.items():
+            lines.append(f"| {name} | {e['rps']:,.0f} | {e['upstream_rps']:,.0f} | {e['ratio']:.2f} | "
+                         f"{fmt_latency(e['latency'])} | {fmt_latency(e['direct_latency'])} | "
+                         f"{e['added_p50_us'] / 1000:+.2f} / {e['added_p99_us'] / 1000:+.2f} ms |")
+        return lines
+
     def measure_memory(self):
         n = self.s.mix_requests
         print(f"bench: memory: fresh mocks, RSS after {n:,} requests of a mix each, then with "
@@ -419,6 +501,9 @@ class Bench:
         r = self.results
         m = r["machine"]
         rate = r.get("latency_rate", 0)
+        if "bare" not in r:  # --only proxy
+            return "\n".join([f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, {m['kernel']}; "
+                              f"wrk -t1 -c32, {self.s.duration} s per run."] + self.proxy_lines())
         lines = [
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB, {m['kernel']}; "
             f"wrk -t1 -c32, {self.s.duration} s per run{' (--quick: not figures to quote)' if r['quick'] else ''}.",
@@ -443,6 +528,7 @@ class Bench:
         if "load" in r:
             lines += ["", f"Load generator on the bare server: agentproof load {r['load']['rps']:,.0f} req/s, "
                           f"wrk {r['load']['wrk_rps']:,.0f} req/s: **{r['load']['ratio']:.2f}x** wrk."]
+        lines += self.proxy_lines()
         if "memory" in r:
             lines += ["", f"| mock | RSS at start | requests | RSS after | RSS with {r['idle_connections']:,} idle connections |",
                       "| --- | ---: | ---: | ---: | ---: |"]

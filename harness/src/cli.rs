@@ -29,6 +29,8 @@ pub enum Command {
     Report(ReportArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
+    Proxy(crate::proxy_cmd::ProxyArgs),
+    Replay(crate::proxy_cmd::ReplayArgs),
 }
 
 /// Run the Alibaba, AUI and DUIX mocks on this machine until Ctrl-C.
@@ -76,7 +78,8 @@ pub struct MockArgs {
     /// Port of the embedded reference LLM endpoint agents can call (0 picks a free one).
     #[arg(long, default_value_t = 18605)]
     pub llm_port: u16,
-    /// TOML configuration file (credentials, quotas, webhooks). See the README for its keys.
+    /// TOML configuration file (credentials, quotas, webhooks, limits). Its keys:
+    /// docs/src/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Write the URLs and credentials as JSON to this file once every mock listens.
@@ -177,9 +180,17 @@ pub struct LlmServeArgs {
 /// ID:KEY (AGENTPROOF_CHECK_AUI_APP, the ARTC app that signs RTC tokens), --duix-app ID:KEY
 /// (AGENTPROOF_CHECK_DUIX_APP). Against the embedded mocks the mocks' own credentials are used.
 ///
+/// Your own AUI app server: say how it authenticates with --aui-auth (login, bearer:TOKEN,
+/// header:NAME:VALUE, none; AGENTPROOF_CHECK_AUI_AUTH or [target.aui] auth in --config). Before
+/// any case, each AUI route is sent an empty JSON object with that auth: a 404 marks the route not
+/// served (its cases are skipped, unless --aui-routes requires it), a 401 or 403 means the auth is
+/// wrong and the check stops with exit 2.
+///
 /// Examples:
 ///   agentproof check
 ///   agentproof check --target aui=https://appserver.example --aui-user alice:s3cret --junit out.xml
+///   agentproof check --target aui=http://10.0.0.5:8080 --aui-auth none --aui-routes all
+///   agentproof check --target aui=https://gw.example/app --aui-auth header:X-Api-Key:$KEY
 ///   agentproof check --suite bad-input --seed 42
 ///   agentproof check --target duix=http://127.0.0.1:18603 --suite duix.lifecycle
 #[derive(Debug, Args)]
@@ -214,6 +225,12 @@ pub struct CheckArgs {
     /// target sooner). After 3 timeouts in a row nothing more is sent to that target.
     #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=20_000))]
     pub timeout_ms: u64,
+    /// AUI routes the target must serve: served (the default: a route answering 404 is reported
+    /// as not served and its cases are skipped), all (the eight v2.2.0 routes), or a comma list
+    /// of route names (getRtcAuthToken,describeAIAgentInstance); a required route that is
+    /// missing fails.
+    #[arg(long, value_name = "ROUTES", env = "AGENTPROOF_CHECK_AUI_ROUTES")]
+    pub aui_routes: Option<String>,
 }
 
 /// Credentials of the targets; each defaults to the mocks' demo credentials.
@@ -251,6 +268,35 @@ pub struct CredentialArgs {
         hide_env_values = true
     )]
     pub duix_app: Option<String>,
+    /// How requests to the AUI target authenticate; repeatable. login (the default): POST the
+    /// login route with --aui-user, then send Authorization: Bearer <token>. bearer:TOKEN: a
+    /// token you already have. header:NAME:VALUE: a header sent with every request (a session
+    /// cookie, a gateway key; combines with login or bearer). none: no credentials, as the
+    /// official sample's TokenAuthenticationFilter. In AGENTPROOF_CHECK_AUI_AUTH, one per line.
+    #[arg(
+        long,
+        value_name = "AUTH",
+        env = "AGENTPROOF_CHECK_AUI_AUTH",
+        hide_env_values = true,
+        value_delimiter = '\n'
+    )]
+    pub aui_auth: Vec<String>,
+    /// The login route of --aui-auth login [default: /api/v2/aiagent/login].
+    #[arg(long, value_name = "PATH", env = "AGENTPROOF_CHECK_AUI_LOGIN_PATH")]
+    pub aui_login_path: Option<String>,
+    /// The login's JSON body, {user} and {password} filled in from --aui-user [default:
+    /// {"username":"{user}","password":"{password}"}].
+    #[arg(long, value_name = "JSON", env = "AGENTPROOF_CHECK_AUI_LOGIN_BODY")]
+    pub aui_login_body: Option<String>,
+    /// JSON pointer of the bearer token in the login's answer [default: /token].
+    #[arg(long, value_name = "POINTER", env = "AGENTPROOF_CHECK_AUI_LOGIN_TOKEN")]
+    pub aui_login_token: Option<String>,
+    /// TOML file whose [target.aui] section holds the --aui-* options above (auth, login_path,
+    /// login_body, login_token, and for check routes); flags and environment win over it. For
+    /// `load` with no target, its mock sections configure the embedded mocks as `agentproof mock
+    /// --config` takes them (e.g. [aui] users_file: the many logins of a feeder).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Load a platform with a goose scenario and judge the SLO exactly.
@@ -266,6 +312,12 @@ pub struct CredentialArgs {
 /// Scenarios (agentproof load --list says what each does): aui-token-storm, aui-call-lifecycle,
 /// alibaba-openapi, alibaba-llm (a vendor's LLM: time to first token and to the end as their own
 /// rows), duix-session-churn, duix-webhook, http-get (any server: the generator's own ceiling).
+/// Each is a journey file built in; --print-scenario NAME prints it as a start for your own, run
+/// with --scenario-file (steps from the catalogue --ops lists: operations that sign, log in and
+/// check their answers; captures, feeders, think time, stages).
+///
+/// The load shape: --users, --increase-rate and --run-time, or --stages; a journey file may set
+/// them in its [load] table, and a flag given here wins over it.
 ///
 /// Reports in --report-dir: report.html (verdict, latency over time, percentile curve, per-route
 /// table, errors by reason), report.json, report.md, junit.xml, and goose's own
@@ -280,33 +332,59 @@ pub struct CredentialArgs {
 ///   agentproof load --scenario aui-token-storm --run-time 20s
 ///   agentproof load --scenario aui-token-storm --target aui=https://appserver.example \
 ///       --aui-user alice:s3cret --users 200 --increase-rate 20 --run-time 5m
+///   agentproof load --scenario aui-token-storm --target aui=http://10.0.0.5:8080 --aui-auth none
 ///   agentproof load --scenario alibaba-openapi --rate 500 --users 64 --slo 'p99<500ms'
 ///   agentproof load --scenario duix-webhook --target webhook=https://vendor.example/hook --rate 50
 ///   agentproof load --scenario alibaba-llm --target llm=https://llm.example/v1 --llm-api-key KEY \
 ///       --rate 20 --slo 'ttft p95<800ms'
 ///   agentproof load --scenario aui-call-lifecycle --baseline last-week/ --junit load.xml
+///   agentproof load --ops
+///   agentproof load --print-scenario aui-call-lifecycle > my-journey.toml
+///   agentproof load --scenario-file my-journey.toml --stages '20,30s;20,2m;0,10s'
+///   agentproof load --scenario-file my-journey.toml --dry-run
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LoadArgs {
-    /// The scenario to run (see --list).
-    #[arg(long, value_name = "NAME", required_unless_present = "list")]
+    /// The built-in scenario to run (see --list), or a journey file's path (a name ending in
+    /// .toml or holding a /), as --scenario-file takes it.
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present_any = ["list", "ops", "print_scenario", "scenario_file"],
+        conflicts_with = "scenario_file"
+    )]
     pub scenario: Option<String>,
+    /// A journey file to run (TOML: journeys of steps from --ops; see --print-scenario).
+    #[arg(long, value_name = "FILE")]
+    pub scenario_file: Option<PathBuf>,
     /// Name each scenario, the platforms it needs and what it does, then exit.
     #[arg(long)]
     pub list: bool,
+    /// List the operations a journey file's steps may name, with their fields and defaults.
+    #[arg(long)]
+    pub ops: bool,
+    /// Print a built-in scenario's journey file (a start for your own), then exit.
+    #[arg(long, value_name = "NAME")]
+    pub print_scenario: Option<String>,
     /// A platform to load at a URL, PLATFORM=URL (alibaba, aui, duix, webhook, llm: an LLM's
     /// base URL); repeatable. Without any, the embedded mocks are started and loaded.
     #[arg(long, value_name = "PLATFORM=URL")]
     pub target: Vec<String>,
-    /// Concurrent users (goose users; connections under --rate).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub users: u64,
+    /// Concurrent users (goose users; connections under --rate) [default: 10, or the journey
+    /// file's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: Option<u64>,
     /// Users started per second until --users run (default: all within the first second).
     #[arg(long, value_name = "R")]
     pub increase_rate: Option<f64>,
-    /// How long to load once started, e.g. 30s, 5m, 1h, 1m30s (plain numbers are seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_secs)]
-    pub run_time: u64,
+    /// How long to load once started, e.g. 30s, 5m, 1h, 1m30s (plain numbers are seconds)
+    /// [default: 30s, or the journey file's].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_secs)]
+    pub run_time: Option<u64>,
+    /// Stages instead of --users/--increase-rate/--run-time: USERS,DURATION;... each ramps to
+    /// USERS over DURATION (holding when it keeps the number), e.g. '20,30s;20,2m;0,10s'.
+    #[arg(long, value_name = "PLAN", value_parser = parse_stages, conflicts_with_all = ["users", "increase_rate", "run_time"])]
+    pub stages: Option<Stages>,
     /// A schedule of this many requests per second over all users; latency is then measured
     /// from when each request was due (corrected for coordinated omission).
     #[arg(long, value_name = "RPS")]
@@ -355,6 +433,7 @@ pub struct LoadArgs {
     /// Check the arguments, print the plan and exit 0 without sending anything.
     #[arg(long)]
     pub dry_run: bool,
+
     /// `Authorization: Bearer` token the duix-webhook scenario sends to the vendor webhook
     /// (also AGENTPROOF_LOAD_WEBHOOK_BEARER).
     #[arg(
@@ -385,6 +464,30 @@ pub struct LoadArgs {
     pub llm_model: String,
     #[command(flatten)]
     pub credentials: CredentialArgs,
+}
+
+/// `--stages`: (users at the end, seconds) per stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stages(pub Vec<(u64, u64)>);
+
+/// `--stages`: `USERS,DURATION;...` as (users, seconds) steps.
+pub fn parse_stages(text: &str) -> Result<Stages, String> {
+    let mut stages = Vec::new();
+    for step in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || format!("{step:?}: a stage is USERS,DURATION, e.g. 20,30s");
+        let (users, duration) = step.split_once(',').ok_or_else(bad)?;
+        let users: u64 = users.trim().parse().map_err(|_| bad())?;
+        if users > 100_000 {
+            return Err(format!("{step:?}: at most 100000 users"));
+        }
+        stages.push((users, parse_duration_secs(duration.trim())?));
+    }
+    if stages.iter().all(|(users, _)| *users == 0) {
+        return Err(format!(
+            "{text:?}: no stage has users; e.g. '20,30s;20,2m;0,10s'"
+        ));
+    }
+    Ok(Stages(stages))
 }
 
 /// `I/N` of `--worker`: worker I (from 0) of N.

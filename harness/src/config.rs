@@ -1,5 +1,9 @@
-//! Loading the mocks' configuration: demo defaults, then a TOML file, then environment variables.
+//! Loading the configuration file: demo defaults, then a TOML file, then environment variables.
 //! Flags are applied by the caller last.
+//!
+//! One file serves every command: `agentproof mock` reads the platform sections ([alibaba],
+//! [aui], [duix], [webhook], [limits]), `check` and `load` read [target.aui] (how to talk to the
+//! team's own AUI app server), and each ignores the other's sections.
 
 use anyhow::{Context, Result};
 use mocks::alibaba::AlibabaConfig;
@@ -10,7 +14,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// Everything `agentproof mock` needs to know.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MockConfig {
     pub alibaba: AlibabaConfig,
@@ -22,10 +26,54 @@ pub struct MockConfig {
     /// What every platform server holds under abuse (sizes, timeouts, the connection cap, the
     /// journal); the limits only one platform has are in its own section.
     pub limits: Limits,
+    /// How `check` and `load` talk to targets (ignored by `mock`).
+    pub target: TargetConfig,
+}
+
+/// `[target.*]`: what `check` and `load` send to the targets; flags and environment win.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetConfig {
+    pub aui: AuiTargetConfig,
+}
+
+/// `[target.aui]`: the AUI app server's auth and route set, as `--aui-auth`, `--aui-login-path`,
+/// `--aui-login-body`, `--aui-login-token` and `--aui-routes` take them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuiTargetConfig {
+    /// `"login"`, `"bearer:TOKEN"`, `"none"`, or a list with `"header:NAME:VALUE"` entries.
+    pub auth: OneOrMany,
+    pub login_path: Option<String>,
+    pub login_body: Option<String>,
+    pub login_token: Option<String>,
+    /// `"served"`, `"all"`, or a list of route names.
+    pub routes: OneOrMany,
+}
+
+/// A TOML value that is one string or a list of them.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    Absent,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The strings, in order; none when absent.
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            OneOrMany::Absent => Vec::new(),
+            OneOrMany::One(item) => vec![item.clone()],
+            OneOrMany::Many(items) => items.clone(),
+        }
+    }
 }
 
 /// The embedded reference vendor webhook.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Shared secret it requires; DUIX sends it too.
@@ -34,7 +82,7 @@ pub struct WebhookConfig {
 }
 
 /// The embedded reference LLM endpoint an Alibaba agent's third-party LLM can point at.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmEndpointConfig {
     /// The key it requires as `Authorization: Bearer` (the demo key unless set).
@@ -82,6 +130,11 @@ impl MockConfig {
             None => MockConfig::default(),
         };
         config.apply_env(env);
+        let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
+        config
+            .aui
+            .read_users_file(base)
+            .map_err(|why| anyhow::anyhow!("{why}"))?;
         let valid = config
             .limits
             .validate()
@@ -268,17 +321,46 @@ mod tests {
     }
 
     #[test]
-    fn every_toml_example_in_the_readme_loads() {
-        let readme = include_str!("../../README.md");
-        let blocks: Vec<&str> = readme
-            .split("```toml\n")
-            .skip(1)
+    fn the_aui_target_section_takes_one_auth_or_a_list() {
+        let text = r#"
+            [target.aui]
+            auth = ["header:X-Gw-Key:k3y", "bearer:t0k"]
+            login_path = "/sso/login"
+            routes = "all"
+        "#;
+        let config: MockConfig = toml::from_str(text).unwrap();
+        assert_eq!(
+            config.target.aui.auth.items(),
+            ["header:X-Gw-Key:k3y", "bearer:t0k"]
+        );
+        assert_eq!(config.target.aui.routes, OneOrMany::One("all".into()));
+        assert_eq!(config.target.aui.login_path.as_deref(), Some("/sso/login"));
+        let one: MockConfig = toml::from_str("[target.aui]\nauth = \"none\"\n").unwrap();
+        assert_eq!(one.target.aui.auth.items(), ["none"]);
+        assert!(toml::from_str::<MockConfig>("[target.aui]\nauht = \"none\"\n").is_err());
+        assert!(toml::from_str::<MockConfig>("[target.aui]\nauth = 3\n").is_err());
+    }
+
+    #[test]
+    fn every_toml_example_in_the_manual_loads() {
+        let pages = [
+            include_str!("../../docs/src/configuration.md"),
+            include_str!("../../docs/src/mocks.md"),
+            include_str!("../../docs/src/llm.md"),
+        ];
+        let blocks: Vec<&str> = pages
+            .iter()
+            .flat_map(|page| page.split("```toml\n").skip(1))
             .map(|rest| rest.split("```").next().unwrap_or(""))
+            // An included file is an example that must fail (misspelt.toml), shown as it is.
+            .filter(|block| !block.starts_with("{{#include"))
+            // A journey file's steps (llm.md shows one) are load's, not the mocks' config.
+            .filter(|block| !block.starts_with("[[journeys"))
             .collect();
-        assert!(blocks.len() >= 2, "the README shows its config examples");
+        assert!(blocks.len() >= 3, "the manual shows its config examples");
         for block in blocks {
             let config: MockConfig = toml::from_str(block)
-                .unwrap_or_else(|e| panic!("README example does not load: {e}\n{block}"));
+                .unwrap_or_else(|e| panic!("the manual's example does not load: {e}\n{block}"));
             assert!(!config.aui.app_id.is_empty());
         }
     }

@@ -9,7 +9,8 @@
 //! - [`vendor_check`]: `agentproof webhook` and `agentproof llm`, a vendor's DUIX webhook or LLM
 //!   judged rule by rule (one engine, two rule sets);
 //! - [`validate_cmd`]: `agentproof validate SCHEMA FILE`;
-//! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI).
+//! - [`schemas_cmd`]: `agentproof schemas` (list, export, OpenAPI);
+//! - [`proxy_cmd`]: `agentproof proxy` and `agentproof replay`, on the `proxy` crate.
 //!
 //! Exit codes: 0 success, 1 a target broke a contract or SLO, 2 could not run.
 
@@ -19,6 +20,7 @@ pub mod config;
 pub mod load;
 pub mod mock_cmd;
 pub mod net;
+pub mod proxy_cmd;
 pub mod schemas_cmd;
 pub mod validate_cmd;
 pub mod vendor_check;
@@ -41,6 +43,8 @@ pub async fn run(cli: cli::Cli) -> ExitCode {
         },
         cli::Command::Validate(args) => validate_cmd::run(&args),
         cli::Command::Schemas(args) => schemas_cmd::run(&args).map(|()| 0),
+        cli::Command::Proxy(args) => proxy_cmd::run_proxy(args).await,
+        cli::Command::Replay(args) => proxy_cmd::run_replay(args).await,
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -323,7 +323,7 @@ fn shown<'a>(key: &str, value: &'a str, demo: &[String]) -> &'a str {
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

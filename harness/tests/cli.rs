@@ -67,57 +67,88 @@ fn an_unknown_suite_exits_2_with_a_suggestion() {
     );
 }
 
-/// An AUI app server that echoes every request body back in a 401 error.
-async fn echoing_aui() -> wiremock::MockServer {
+/// An AUI app server that echoes every request (body and credentials) back in an error with
+/// `status`.
+async fn echoing_aui(status: u16) -> wiremock::MockServer {
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(|request: &wiremock::Request| {
+        .respond_with(move |request: &wiremock::Request| {
             let echo = String::from_utf8_lossy(&request.body).into_owned();
-            let body = serde_json::json!({"code": 401, "message": format!("bad login: {echo}")});
-            wiremock::ResponseTemplate::new(401).set_body_json(body)
+            let header = |name: &str| {
+                let value = request.headers.get(name).and_then(|v| v.to_str().ok());
+                value.unwrap_or_default().to_string()
+            };
+            let credentials = format!("{} {}", header("authorization"), header("x-gw-key"));
+            let message = format!("bad request: {echo} {credentials}");
+            let body = serde_json::json!({"code": status, "message": message});
+            wiremock::ResponseTemplate::new(status).set_body_json(body)
         })
         .mount(&server)
         .await;
     server
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them() {
-    let server = echoing_aui().await;
-    let dir = temp_dir("secrets");
-    let args: Vec<String> = [
-        "check",
-        "--target",
-        &format!("aui={}", server.uri()),
-        "--aui-user",
-        "alice:Pa55wordEchoedBack",
-        "--aui-app",
-        "app:AppKeyNeverShown",
-        "--suite",
-        "contract",
-        "--suite",
-        "errors",
-        "--report-dir",
-        dir.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let output = tokio::task::spawn_blocking(move || {
+/// `agentproof check --target aui=URL ARGS --suite contract --suite errors`, off the runtime.
+async fn check_aui(url: &str, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<String> = ["check", "--target", &format!("aui={url}")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--suite", "contract", "--suite", "errors", "--report-dir"].map(String::from));
+    args.push(dir.to_str().unwrap().to_string());
+    tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         agentproof(&args)
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them() {
+    // A login refused with the password echoed: the test cannot run (exit 2), and says so
+    // without the password.
+    let refusing = echoing_aui(401).await;
+    let dir = temp_dir("secrets-refused");
+    let user = ["--aui-user", "alice:Pa55wordEchoedBack"];
+    let output = check_aui(&refusing.uri(), &dir, &user).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("refused the login"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !stderr(&output).contains("Pa55wordEchoedBack"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A target answering 400 to everything, credentials echoed: every case fails, and the
+    // reports carry the echo without the secrets.
+    let echoing = echoing_aui(400).await;
+    let dir = temp_dir("secrets");
+    let credentials = [
+        "--aui-auth",
+        "bearer:BearerEchoedBack",
+        "--aui-auth",
+        "header:X-Gw-Key:GwKeyEchoedBack",
+        "--aui-app",
+        "app:AppKeyNeverShown",
+    ];
+    let output = check_aui(&echoing.uri(), &dir, &credentials).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let mut texts = vec![stdout(&output), stderr(&output)];
     for file in ["report.json", "junit.xml", "report.md", "report.html"] {
         texts.push(std::fs::read_to_string(dir.join(file)).unwrap());
     }
-    assert!(texts[2].contains("bad login"), "the echo is reported");
+    assert!(texts[2].contains("bad request"), "the echo is reported");
+    assert!(texts[2].contains("Bearer ***"), "the echo is masked");
     for text in texts {
-        assert!(!text.contains("Pa55wordEchoedBack"), "{text}");
-        assert!(!text.contains("AppKeyNeverShown"));
+        for secret in ["BearerEchoedBack", "GwKeyEchoedBack", "AppKeyNeverShown"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
     }
 }
 

@@ -275,6 +275,12 @@ fn the_jobs_are_an_indexed_load_of_four_workers_and_their_merge() {
             "{name}: /results mounted"
         );
         assert_eq!(job["claims"]["results"], "agentproof-results", "{name}");
+        if *name == "agentproof-load" {
+            assert_eq!(
+                job["mounts"]["/etc/agentproof/journeys"], "journeys",
+                "the workers read journey files from the ConfigMap agentproof-journeys"
+            );
+        }
         assert!(
             strings(&job["unresolved"]).is_empty(),
             "{name}: $(VAR) with no value in the container's environment: {}",

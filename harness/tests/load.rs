@@ -452,7 +452,7 @@ async fn list_names_every_scenario() {
     let output = load(&report_dir("list"), &["--list"]).await;
     assert!(output.status.success());
     let stdout = text(&output.stdout);
-    for scenario in scenarios::SCENARIOS {
+    for scenario in scenarios::BUILTINS {
         assert!(stdout.contains(scenario.name), "{stdout}");
     }
 }
@@ -596,10 +596,17 @@ async fn the_load_report_opens_in_chromium_with_its_charts() {
             "3s",
             "--users",
             "4",
+            "--increase-rate",
+            "2",
         ],
     )
     .await;
     assert!(output.status.success(), "{}", describe(&output));
+    // goose's users, counted as it starts and stops them: a ramp of 2 a second up to 4.
+    let users: Vec<u64> = report(&dir).series.iter().map(|s| s.users).collect();
+    assert_eq!(users.iter().max(), Some(&4), "{users:?}");
+    assert!(users[0] < 4, "the ramp shows: {users:?}");
+    assert!(users.windows(2).take(2).all(|w| w[0] <= w[1]), "{users:?}");
     let page = dir.join("report.html");
     let dom = chromium_on(&page, &dir.join("profile-dom"), &["--dump-dom"]).await;
     assert!(dom.status.success(), "{}", text(&dom.stderr));
@@ -610,7 +617,7 @@ async fn the_load_report_opens_in_chromium_with_its_charts() {
         first_id.starts_with("verdict\""),
         "the verdict is on top: {first_id:.40}"
     );
-    for id in ["latency-over-time", "percentile-curve"] {
+    for id in ["latency-over-time", "users-over-time", "percentile-curve"] {
         let at = dom
             .find(&format!("id=\"{id}\""))
             .unwrap_or_else(|| panic!("#{id} rendered"));
@@ -665,7 +672,9 @@ async fn a_refused_login_is_a_broken_test_exit_2_and_the_run_still_ends() {
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
     assert!(
-        text(&output.stderr).contains("every login failed (HTTP 403 code 403, expected 200)"),
+        text(&output.stderr).contains(
+            "every login was refused (HTTP 403 code 403, expected 200): check --aui-user"
+        ),
         "{}",
         describe(&output)
     );
@@ -722,5 +731,67 @@ async fn a_webhook_answering_in_server_sent_events_is_judged_event_by_event() {
             assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
             assert_eq!(route.errors, 0, "{:?}", report.errors);
         }
+    }
+}
+
+/// wiremock answering every request with `status` and `body`.
+async fn answering(status: u16, body: Value) -> wiremock::MockServer {
+    use wiremock::{matchers::any, Mock, ResponseTemplate};
+    let server = wiremock::MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Each platform's sign-in (the AUI login, DUIX checkSig, the signed Alibaba calls) refused is
+/// the test's failure, exit 2 naming the credentials' flag; answered with a broken shape or a
+/// 5xx it is the target's, exit 1 with the reason on the verdict line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_answered_wrongly_fails_the_target_and_only_a_refused_one_the_test() {
+    let cases = [
+        // (platform, scenario, status, body, exit, what stdout or stderr must say)
+        ("aui", "aui-token-storm", 200, json!({"code": 200}), 1,
+         "; every login failed: breaks aui/login.response at /"),
+        ("aui", "aui-call-lifecycle", 500, json!({"code": 500, "message": "NullPointerException"}), 1,
+         "; every login failed: HTTP 500 code 500, expected 200"),
+        ("duix", "duix-session-churn", 200, json!({"code": "40001", "success": false, "message": "appid"}), 2,
+         "every checkSig was refused (HTTP 200 code 40001): check --duix-app"),
+        ("duix", "duix-session-churn", 200, json!({}), 1, "; every checkSig failed: breaks duix/checkSig.response"),
+        ("alibaba", "alibaba-openapi", 404, json!({"Code": "InvalidAccessKeyId.NotFound", "RequestId": "r"}), 2,
+         "every signed Alibaba call was refused (HTTP 404 code InvalidAccessKeyId.NotFound, expected 200): check --alibaba-key"),
+        ("alibaba", "alibaba-openapi", 200, json!({"Code": "InternalError"}), 1,
+         "; every signed Alibaba call failed: "),
+    ];
+    for (i, (platform, scenario, status, body, exit, says)) in cases.into_iter().enumerate() {
+        let server = answering(status, body).await;
+        let dir = report_dir(&format!("sign-in-{i}"));
+        let target = format!("{platform}={}", server.uri());
+        let args = [
+            "--scenario",
+            scenario,
+            "--target",
+            &target,
+            "--users",
+            "2",
+            "--run-time",
+            "1s",
+        ];
+        let output = load(&dir, &args).await;
+        let case = format!("{scenario} answered HTTP {status}: {}", describe(&output));
+        assert_eq!(output.status.code(), Some(exit), "{case}");
+        let stdout = text(&output.stdout);
+        match exit {
+            1 => {
+                let verdict = stdout.lines().next().unwrap_or_default();
+                assert!(
+                    verdict.starts_with("FAIL: ") && verdict.contains(says),
+                    "{case}"
+                );
+            }
+            _ => assert!(text(&output.stderr).contains(says), "{case}"),
+        }
+        assert!(dir.join("report.json").exists(), "{case}");
     }
 }

@@ -26,9 +26,11 @@ const DUIX_APP_ID: &str = "7788990011";
 const DUIX_APP_KEY: &str = "duixAPPKEYh6Tr1Mz8Qw3Xn5Lc2P";
 const WEBHOOK_SECRET: &str = "webhookSECRETr9Kd2Vm6Zq4Xw1Y";
 const LLM_API_KEY: &str = "llmAPIKEYw5Nt8Qz3Lx6Rc1Vb9";
+/// A gateway key `--aui-auth header:` sends (the mock takes any; it must still never show).
+const GATEWAY_KEY: &str = "gatewayKEYx5Lq8Rn2Wd7Vz4Tb1M";
 
 /// Every configured secret, by name.
-const SECRETS: [(&str, &str); 7] = [
+const SECRETS: [(&str, &str); 8] = [
     ("alibaba access_key_secret", ALIBABA_SECRET),
     ("aui app_key", AUI_APP_KEY),
     ("aui login_password", AUI_PASSWORD),
@@ -36,6 +38,7 @@ const SECRETS: [(&str, &str); 7] = [
     ("duix app_key", DUIX_APP_KEY),
     ("webhook secret", WEBHOOK_SECRET),
     ("llm api_key", LLM_API_KEY),
+    ("aui gateway key", GATEWAY_KEY),
 ];
 
 /// The demo secrets, which the embedded mocks of `check` use (it takes no config of its own;
@@ -434,7 +437,7 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         "--target".to_string(),
         format!("llm={}", mock.url("llm")),
     ]);
-    for scenario in scenarios::SCENARIOS {
+    for scenario in scenarios::BUILTINS {
         let name = format!("load-{}", scenario.name);
         let mut load = agentproof(&dir, &name, &["load", "--no-progress"]);
         load.args([
@@ -472,6 +475,8 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
     assert_eq!(code, Some(0), "{}", printed(&dir, "load-workers"));
     assert!(dir.join("load-workers/worker-1/latency.hlog").exists());
 
+    aui_auth_given_three_ways(&dir, &private, &mock, &seen).await;
+
     save_admin_views(&mock, &dir).await;
     stop(mock);
     let stderr = std::fs::read_to_string(dir.join("check.stderr")).unwrap();
@@ -488,6 +493,85 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&private);
+}
+
+/// `check` and `load` against the AUI mock with `--aui-auth bearer:` (the token `drive` was
+/// issued) and `header:` (the gateway key): from the environment, from flags, from the config
+/// file's [target.aui].
+async fn aui_auth_given_three_ways(
+    dir: &Path,
+    private: &Path,
+    mock: &Mock,
+    seen: &[(String, String)],
+) {
+    let bearer = &seen
+        .iter()
+        .find(|(what, _)| what == "aui bearer token")
+        .unwrap()
+        .1;
+    let specs = [
+        format!("bearer:{bearer}"),
+        format!("header:X-Gateway-Key:{GATEWAY_KEY}"),
+    ];
+    let target = format!("aui={}", mock.url("aui"));
+    let suites = [
+        "--suite",
+        "contract",
+        "--suite",
+        "errors",
+        "--suite",
+        "bad-input",
+    ];
+
+    let mut from_env = agentproof(dir, "check-auth-env", &["check", "--no-progress"]);
+    from_env
+        .args(["--target", &target])
+        .args(suites)
+        .env("AGENTPROOF_CHECK_AUI_AUTH", specs.join("\n"))
+        .arg("--report-dir")
+        .arg(dir.join("check-auth-env"));
+    let code = run(from_env).await;
+    assert_eq!(code, Some(0), "{}", printed(dir, "check-auth-env"));
+
+    let file = private.join("target.toml");
+    let toml = format!(
+        "[target.aui]\nauth = [\"{}\", \"{}\"]\n",
+        specs[0], specs[1]
+    );
+    std::fs::write(&file, toml).unwrap();
+    let mut from_file = agentproof(dir, "check-auth-file", &["check", "--no-progress"]);
+    from_file
+        .args(["--target", &target])
+        .args(suites)
+        .arg("--config")
+        .arg(&file)
+        .arg("--report-dir")
+        .arg(dir.join("check-auth-file"));
+    let code = run(from_file).await;
+    assert_eq!(code, Some(0), "{}", printed(dir, "check-auth-file"));
+
+    let mut from_flags = agentproof(dir, "load-auth-flags", &["load", "--no-progress"]);
+    from_flags
+        .args([
+            "--scenario",
+            "aui-token-storm",
+            "--run-time",
+            "2s",
+            "--users",
+            "2",
+        ])
+        .args([
+            "--target",
+            &target,
+            "--aui-auth",
+            &specs[0],
+            "--aui-auth",
+            &specs[1],
+        ])
+        .arg("--report-dir")
+        .arg(dir.join("load-auth-flags"));
+    let code = run(from_flags).await;
+    assert_eq!(code, Some(0), "{}", printed(dir, "load-auth-flags"));
 }
 
 #[tokio::test]

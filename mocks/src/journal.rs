@@ -13,7 +13,10 @@ pub const DEFAULT_CAPACITY: usize = 1000;
 /// Longest body kept per entry; the rest is cut and `body_truncated` set.
 pub const MAX_BODY_CHARS: usize = 4096;
 
-const SECRET_HEADERS: &[&str] = &["authorization", "token", "cookie", "x-acs-security-token"];
+/// Header names whose values are credentials: any name holding one of these words, so that a
+/// team's own (`x-api-key`, `x-gateway-key`, `x-auth-token`, sent by `--aui-auth header:`) is
+/// hidden as `authorization` and `cookie` are.
+const SECRET_HEADER_WORDS: &[&str] = &["auth", "token", "cookie", "key", "secret", "session"];
 const SECRET_QUERY_KEYS: &[&str] = &["sig", "token", "SecurityToken"];
 
 /// One received request and what the mock answered.
@@ -112,7 +115,10 @@ pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> 
     headers
         .iter()
         .map(|(name, value)| {
-            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+            let secret = SECRET_HEADER_WORDS
+                .iter()
+                .any(|w| name.as_str().contains(w));
+            let shown = if secret {
                 "***".to_string()
             } else {
                 let bytes = value.as_bytes();
@@ -177,12 +183,21 @@ pub fn body_for_journal(body: &[u8]) -> (String, bool) {
     }
 }
 
+/// Whether a JSON field of this name holds a secret (its value is redacted at any depth).
+pub fn is_secret_key(name: &str) -> bool {
+    SECRET_BODY_KEYS.contains(&name)
+}
+
 /// A cheap filter before parsing: a key name anywhere, quoted or escaped inside JSON text.
 fn mentions_secret(text: &str) -> bool {
     SECRET_BODY_KEYS.iter().any(|key| text.contains(key))
 }
 
-fn redact_body(text: &str) -> String {
+/// `text` with its secrets redacted, whole (no cut): secret JSON fields at any depth (also in
+/// JSON text inside JSON), or a form body's secret params; a body that names a secret field and
+/// is neither is withheld. What the journal keeps of a body, before its cut; the proxy's
+/// recordings keep bodies whole.
+pub fn redact_body(text: &str) -> String {
     if !mentions_secret(text) {
         return text.to_string();
     }
@@ -288,6 +303,17 @@ mod tests {
         let mut headers = axum::http::HeaderMap::new();
         headers.insert("authorization", "Bearer x".parse().unwrap());
         assert_eq!(redact_headers(&headers)[0].1, "***");
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-gateway-key", "k3y".parse().unwrap());
+        headers.insert("x-acs-security-token", "t0k".parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let shown = redact_headers(&headers);
+        assert!(
+            shown
+                .iter()
+                .all(|(n, v)| (v == "***") == (n != "content-type")),
+            "{shown:?}"
+        );
     }
 
     #[test]

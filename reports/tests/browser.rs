@@ -137,7 +137,7 @@ fn svg_by_id<'a>(dom: &'a str, id: &str) -> &'a str {
 }
 
 #[test]
-fn chromium_renders_the_load_report_verdict_first_with_both_charts() {
+fn chromium_renders_the_load_report_verdict_first_with_every_chart() {
     let mut report = common::load::realistic_report();
     report.compare_with(&common::load::one_route_report(&[30_000; 50]));
     let dir = workdir("load");
@@ -170,6 +170,11 @@ fn chromium_renders_the_load_report_verdict_first_with_both_charts() {
     assert_eq!(
         time.matches("<rect class=\"rate\"").count(),
         report.series.len()
+    );
+    let users = svg_by_id(&dom_text, "users-over-time");
+    assert!(
+        users.contains("<path class=\"line users\" d=\"M"),
+        "no users line: {users}"
     );
     let curve = svg_by_id(&dom_text, "percentile-curve");
     assert_eq!(

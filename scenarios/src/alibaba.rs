@@ -1,71 +1,54 @@
-//! The Alibaba OpenAPI scenario, `alibaba-openapi`: RTC 2018-01-11 agent tasks and ICE
-//! 2020-11-09 AI-agent instances, every call V3-signed with a fresh nonce and date.
+//! Alibaba OpenAPI operations (`alibaba.<Action>`): RTC 2018-01-11 agent tasks and ICE
+//! 2020-11-09 AI-agent instances, each call signed as the SDKs sign it (V3 by default, V1 with
+//! `sign = "v1"`) with a fresh nonce and date. Success is HTTP 200 with a `RequestId` and no
+//! `Code`. StartAgent remembers the task it started, StartAIAgentInstance and
+//! GenerateAIAgentCall the instance, so a later step (or the user's end) stops them.
 //!
-//! Journeys (equal weights): an agent task (StartAgent, GetAgent running, UpdateAgent,
-//! StopAgent), an AI-agent instance (StartAIAgentInstance, DescribeAIAgentInstance Executing,
-//! UpdateAIAgentInstance, StopAIAgentInstance), a call (GenerateAIAgentCall, then its instance
-//! stopped) and a message-chat token. Success is HTTP 200 with a `RequestId` and no `Code`.
-//!
-//! [`llm`] is the other side of an Alibaba agent: its calls to a vendor's LLM (`alibaba-llm`).
+//! [`llm`] is the other side of an Alibaba agent: its calls to a vendor's LLM (`llm.chat`).
 
 pub mod llm;
 
-use crate::aui::custom;
-use crate::exchange::{send, Expect};
-use crate::{step, unique_id, user_rng, Plan};
-use goose::goose::{GooseUser, Scenario, TransactionResult};
+use crate::exchange::{send_paced, Failure};
+use crate::journey::user::Started;
+use crate::ops::{self, text, Call};
 use protocol::alibaba::timestamp::format_utc;
 use protocol::request::alibaba as call;
-use rand::rngs::StdRng;
-use serde_json::Value;
-use std::sync::Arc;
+use serde_json::{Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const RTC_CONFIG: &str =
-    r#"{"UserId":"agent_1","TargetUserIds":["user_1"],"UserInactivityTimeout":30}"#;
-const VOICE_CHAT_CONFIG: &str = r#"{"ChatMode":1,"InterruptMode":1,"Greeting":"hello","ASRConfig":{"MaxSentenceSilence":800},"TTSConfig":{"Vendor":"aliyun","Model":"cosyvoice-v1","Voice":"longxiaoxia","Volume":50}}"#;
-const RUNTIME_CONFIG: &str =
-    r#"{"AgentUserId":"agent_1","ChannelId":"channel_1","AuthToken":"token"}"#;
-
-/// Each user's random ids.
-#[derive(Clone)]
-struct Ids(StdRng);
-
-/// The four journeys with equal weights.
-pub fn openapi(plan: &Arc<Plan>) -> Scenario {
-    Scenario::new("alibaba-openapi")
-        .register_transaction(step!(plan, "agent task", agent_task))
-        .register_transaction(step!(plan, "AI-agent instance", agent_instance))
-        .register_transaction(step!(plan, "AI-agent call", agent_call))
-        .register_transaction(step!(plan, "message chat token", message_chat_token))
-}
-
 /// Success: a `RequestId` and no error `Code` (the schema checks the rest).
-fn no_code(body: &Value) -> Result<(), String> {
+pub fn no_code(body: &Value) -> Result<(), String> {
     match body.get("Code") {
         Some(code) => Err(format!("error Code {code} in a 200 answer")),
         None => Ok(()),
     }
 }
 
-/// Calls `action` with `params`, V3-signed; the answer's JSON when it is good.
-async fn invoke(
-    user: &mut GooseUser,
-    plan: &Plan,
+/// Runs `action` with `fields` as its parameters (tables and lists sent as their JSON text).
+pub(crate) async fn run(
     action: &'static str,
-    params: &[(&str, &str)],
-    rule: &(dyn Fn(&Value) -> Result<(), String> + Sync),
-) -> Result<Value, crate::exchange::Failure> {
-    let base = plan.target("alibaba").map_err(custom)?;
-    let params: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let key = &plan.credentials.alibaba;
-    let date = format_utc(now_ms());
-    let nonce = call::fresh_nonce();
-    let host = call::host_of(base);
-    let request = call::signed(call::Call {
+    c: &mut Call<'_>,
+    mut fields: Map<String, Value>,
+) -> Result<Value, Failure> {
+    let base = c.plan.target("alibaba").map_err(ops::custom)?.to_string();
+    let v1 = match fields.remove("sign").map(|s| text(&s)) {
+        None => false,
+        Some(sign) if sign == "v3" => false,
+        Some(sign) if sign == "v1" => true,
+        Some(other) => {
+            return Err(ops::custom(format!(
+                "alibaba.{action}: sign {other:?}: v3 or v1"
+            )))
+        }
+    };
+    let params: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    let key = &c.state.credentials.alibaba;
+    let (date, nonce, host) = (
+        format_utc(now_ms()),
+        call::fresh_nonce(),
+        call::host_of(&base),
+    );
+    let signing = call::Call {
         method: "POST",
         host: &host,
         action,
@@ -75,14 +58,68 @@ async fn invoke(
         secret: &key.secret,
         date: &date,
         nonce: &nonce,
-    });
-    let expect = Expect {
-        status: 200,
-        schema: schema_of(action),
-        success: rule,
-        sse_event: None,
     };
-    send(user, plan, base, request, &expect).await
+    let mut request = if v1 {
+        call::signed_v1(signing)
+    } else {
+        call::signed(signing)
+    };
+    if let Some(route) = c.route {
+        request.route = route.to_string();
+    }
+    let extra = c.extra;
+    let rule = |body: &Value| extra.judge(body, 200, no_code);
+    let expect = extra.expect(200, schema_of(action), &rule);
+    let answer = send_paced(c.user, c.plan, &base, request, &expect, c.pace).await?;
+    remember(action, c, &fields, &answer);
+    Ok(answer)
+}
+
+/// What the call started or stopped, so the user's end stops only what still runs.
+fn remember(action: &str, c: &mut Call<'_>, fields: &Map<String, Value>, answer: &Value) {
+    let field = |name: &str| ops::field(fields, name);
+    match action {
+        "StartAgent" => {
+            for (capture, name) in [
+                ("app_id", "AppId"),
+                ("channel_id", "ChannelId"),
+                ("task_id", "TaskId"),
+            ] {
+                c.state
+                    .captures
+                    .insert(capture.into(), Value::String(field(name)));
+            }
+            let key: Map<String, Value> = ["AppId", "ChannelId", "TaskId"]
+                .iter()
+                .map(|k| (k.to_string(), Value::String(field(k))))
+                .collect();
+            c.state.remember(Started {
+                op: ops::find("alibaba.StopAgent").expect("in the catalogue"),
+                id: field("TaskId"),
+                fields: key,
+                for_life: false,
+            });
+        }
+        "StartAIAgentInstance" | "GenerateAIAgentCall" => {
+            let id = answer["InstanceId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            c.state
+                .captures
+                .insert("instance_id".into(), Value::String(id.clone()));
+            let fields = Map::from_iter([("InstanceId".to_string(), Value::String(id.clone()))]);
+            c.state.remember(Started {
+                op: ops::find("alibaba.StopAIAgentInstance").expect("in the catalogue"),
+                id,
+                fields,
+                for_life: false,
+            });
+        }
+        "StopAgent" => c.state.forget(&field("TaskId")),
+        "StopAIAgentInstance" => c.state.forget(&field("InstanceId")),
+        _ => {}
+    }
 }
 
 /// `alibaba/<Action>.response`, as a static name.
@@ -105,115 +142,4 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A fresh id of this user.
-fn fresh(user: &mut GooseUser, plan: &Plan, prefix: &str) -> String {
-    if user.get_session_data::<Ids>().is_none() {
-        let rng = user_rng(plan, user);
-        user.set_session_data(Ids(rng));
-    }
-    let ids = user.get_session_data_unchecked_mut::<Ids>();
-    unique_id(&mut ids.0, prefix)
-}
-
-async fn agent_task(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let (app, channel, task) = (
-        fresh(user, plan, "app"),
-        fresh(user, plan, "ch"),
-        fresh(user, plan, "task"),
-    );
-    let key = [
-        ("AppId", app.as_str()),
-        ("ChannelId", channel.as_str()),
-        ("TaskId", task.as_str()),
-    ];
-    let mut start = key.to_vec();
-    start.extend([
-        ("TemplateId", "tpl_1"),
-        ("RtcConfig", RTC_CONFIG),
-        ("VoiceChatConfig", VOICE_CHAT_CONFIG),
-    ]);
-    invoke(user, plan, "StartAgent", &start, &no_code).await?;
-    let running = |body: &Value| match body.get("Status").and_then(Value::as_str) {
-        Some("1") => no_code(body),
-        other => Err(format!("task Status {other:?}, expected \"1\" (running)")),
-    };
-    let mut update = key.to_vec();
-    update.push(("VoiceChatConfig", r#"{"InterruptMode":2}"#));
-    let mut middle = invoke(user, plan, "GetAgent", &key, &running)
-        .await
-        .map(drop);
-    if middle.is_ok() {
-        middle = invoke(user, plan, "UpdateAgent", &update, &no_code)
-            .await
-            .map(drop);
-    }
-    // Stop what was started even when a step failed: a real cloud bills running agents.
-    let stopped = invoke(user, plan, "StopAgent", &key, &no_code).await;
-    middle?;
-    stopped?;
-    Ok(())
-}
-
-async fn agent_instance(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let start = [
-        ("AIAgentId", "agent_load"),
-        ("RuntimeConfig", RUNTIME_CONFIG),
-    ];
-    let started = invoke(user, plan, "StartAIAgentInstance", &start, &no_code).await?;
-    let id = started["InstanceId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let instance = [("InstanceId", id.as_str())];
-    let executing = |body: &Value| match body.pointer("/Instance/Status").and_then(Value::as_str) {
-        Some("Executing") => no_code(body),
-        other => Err(format!("instance Status {other:?}, expected Executing")),
-    };
-    let update = [
-        ("InstanceId", id.as_str()),
-        ("TemplateConfig", r#"{"VoiceChat":{"Greeting":"hi again"}}"#),
-    ];
-    let mut middle = invoke(user, plan, "DescribeAIAgentInstance", &instance, &executing)
-        .await
-        .map(drop);
-    if middle.is_ok() {
-        middle = invoke(user, plan, "UpdateAIAgentInstance", &update, &no_code)
-            .await
-            .map(drop);
-    }
-    let stopped = invoke(user, plan, "StopAIAgentInstance", &instance, &no_code).await;
-    middle?;
-    stopped?;
-    Ok(())
-}
-
-async fn agent_call(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let user_id = fresh(user, plan, "user");
-    let params = [
-        ("AIAgentId", "agent_load"),
-        ("Expire", "600"),
-        ("UserId", user_id.as_str()),
-    ];
-    let generated = invoke(user, plan, "GenerateAIAgentCall", &params, &no_code).await?;
-    let id = generated["InstanceId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let instance = [("InstanceId", id.as_str())];
-    invoke(user, plan, "StopAIAgentInstance", &instance, &no_code).await?;
-    Ok(())
-}
-
-async fn message_chat_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let user_id = fresh(user, plan, "user");
-    let params = [
-        ("AIAgentId", "agent_load"),
-        ("UserId", user_id.as_str()),
-        ("Role", "admin"),
-        ("Expire", "1800"),
-    ];
-    invoke(user, plan, "GenerateMessageChatToken", &params, &no_code).await?;
-    Ok(())
 }

@@ -1,178 +1,176 @@
-//! AUI Kits app server scenarios: `aui-token-storm` and `aui-call-lifecycle`.
-//!
-//! Each user logs in once (`set_on_start`) and keeps its bearer token in its session; every
-//! answer must be HTTP 200 with the envelope's `code` 200 and match its schema.
+//! AUI Kits app server operations (`aui.<route>`): JSON POSTs under `/api/v2/aiagent/`,
+//! authenticated as `--aui-auth` says: under `login` (the default) with the bearer token of the
+//! user's login (a step that needs it logs in first by itself when the user has none; a refused
+//! login is waited on for a second, not retried in a busy loop), or with a given bearer, fixed
+//! headers, or nothing.
+//! Every answer must be HTTP 200 with the envelope's `code` 200 and match its schema. An
+//! instance a step starts is stopped when the iteration (or, started on start, the user) ends,
+//! unless a later step stopped it.
 
-use crate::exchange::{send, Expect, Failure};
-use crate::{step, unique_id, user_rng, Plan};
-use goose::goose::{GooseUser, Scenario, TransactionError, TransactionResult};
+use crate::exchange::{send_paced, Failure};
+use crate::journey::user::Started;
+use crate::ops::{self, Call};
 use protocol::request::aui;
-use rand::rngs::StdRng;
-use serde_json::{json, Value};
-use std::sync::Arc;
+use serde_json::{Map, Value};
 
-/// What a logged-in user keeps between transactions.
-#[derive(Clone)]
-struct Session {
-    token: String,
-    user_id: String,
-    rng: StdRng,
-}
-
-/// Log in once, then a 3:1 mix of getRtcAuthToken and generateMessageChatToken.
-pub fn token_storm(plan: &Arc<Plan>) -> Scenario {
-    let login = step!(plan, "login", login).set_on_start();
-    let rtc = step!(plan, "getRtcAuthToken", rtc_auth_token)
-        .set_weight(3)
-        .expect("a positive weight");
-    let chat = step!(plan, "generateMessageChatToken", message_chat_token);
-    Scenario::new("aui-token-storm")
-        .register_transaction(login)
-        .register_transaction(rtc)
-        .register_transaction(chat)
-}
-
-/// Log in once, then start an AI-agent instance, describe it three times, stop it.
-pub fn call_lifecycle(plan: &Arc<Plan>) -> Scenario {
-    let login = step!(plan, "login", login).set_on_start();
-    let call = step!(plan, "call", call);
-    Scenario::new("aui-call-lifecycle")
-        .register_transaction(login)
-        .register_transaction(call)
-}
+/// How long a user waits after a failed login before it tries again: a refused login costs
+/// one request a second per user, not a busy loop.
+const LOGIN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `code` 200 in the envelope: the AUI server's success.
-fn code_200(body: &Value) -> Result<(), String> {
+pub fn code_200(body: &Value) -> Result<(), String> {
     match body.get("code") {
         Some(code) if code == 200 => Ok(()),
         other => Err(format!("envelope code {other:?}, expected 200")),
     }
 }
 
-fn ok(schema: &'static str) -> Expect<'static> {
-    Expect {
-        status: 200,
-        schema,
-        success: &code_200,
-        sse_event: None,
+/// `aui.login`: logs in as the run's `--aui-auth` login says (its route, body and token
+/// pointer), with the fields given (default: the user's credentials), and keeps the bearer token
+/// for the AUI steps after it. Under another auth (a bearer, headers, none) it sends nothing.
+pub(crate) async fn login(c: &mut Call<'_>, fields: Map<String, Value>) -> Result<Value, Failure> {
+    let auth = &c.plan.credentials.aui_auth;
+    let Some(login) = auth.login() else {
+        return Ok(Value::Null);
+    };
+    let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
+    let creds = &c.state.credentials.aui_user;
+    let user = fields.get("username").map_or(creds.id.clone(), ops::text);
+    let password = fields
+        .get("password")
+        .map_or(creds.secret.clone(), ops::text);
+    let mut request = login.request(auth, &user, &password);
+    if let Some(route) = c.route {
+        request.route = route.to_string();
     }
-}
-
-/// How long a user waits after a failed login before it tries again: a refused login costs
-/// one request a second per user, not a busy loop.
-const LOGIN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
-
-async fn login(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let base = plan.target("aui").map_err(custom)?;
-    let creds = &plan.credentials.aui_user;
-    let request = aui::login(&creds.id, &creds.secret);
-    let answer = match send(user, plan, base, request, &ok("aui/login.response")).await {
-        Ok(answer) => answer,
-        Err(failure) => {
-            tokio::time::sleep(LOGIN_RETRY).await;
-            return Err(failure);
+    let extra = c.extra;
+    // Our own route's answer is held to its contract; another's must hold a token at its pointer.
+    let ours = login.is_ours();
+    let has_token = |body: &Value| match login.token(body) {
+        Some(_) => Ok(()),
+        None => Err(format!("no token at {}", login.token_pointer)),
+    };
+    let rule = |body: &Value| match ours {
+        true => extra.judge(body, 200, code_200),
+        false => extra.judge(body, 200, has_token),
+    };
+    let schema = if ours {
+        "aui/login.response"
+    } else {
+        crate::exchange::ANY_JSON
+    };
+    let expect = extra.expect(200, schema, &rule);
+    match send_paced(c.user, c.plan, &base, request, &expect, c.pace).await {
+        Ok(answer) => {
+            let token = login.token(&answer).unwrap_or_default().to_string();
+            c.state
+                .captures
+                .insert("aui_token".into(), Value::String(token.clone()));
+            c.state.aui_token = Some(token);
+            Ok(answer)
         }
-    };
-    let token = answer["token"].as_str().unwrap_or_default().to_string();
-    let mut rng = user_rng(plan, user);
-    let user_id = unique_id(&mut rng, "user");
-    user.set_session_data(Session {
-        token,
-        user_id,
-        rng,
-    });
-    Ok(())
-}
-
-/// The logged-in session; a user whose login at start failed logs in again first.
-async fn session<'u>(user: &'u mut GooseUser, plan: &Plan) -> Result<&'u mut Session, Failure> {
-    if user.get_session_data::<Session>().is_none() {
-        login(user, plan).await?;
+        Err(failure) => {
+            if c.pace == crate::exchange::Pace::Scheduled {
+                tokio::time::sleep(LOGIN_RETRY).await;
+            }
+            Err(failure)
+        }
     }
-    user.get_session_data_mut::<Session>()
-        .ok_or_else(|| custom("not logged in"))
 }
 
-/// A JSON POST with the session's token.
-async fn post(
-    user: &mut GooseUser,
-    plan: &Plan,
-    path: &str,
-    body: Value,
-    expect: &Expect<'_>,
+/// An AUI route: `fields` as the JSON body, authenticated as `--aui-auth` says (under `login`
+/// with the user's token, logging in first when it has none).
+pub(crate) async fn run(
+    path: &'static str,
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
 ) -> Result<Value, Failure> {
-    let base = plan.target("aui").map_err(custom)?;
-    let request = aui::call(path, &body, &session(user, plan).await?.token);
-    send(user, plan, base, request, expect).await
+    let base = c.plan.target("aui").map_err(ops::custom)?.to_string();
+    let auth = &c.plan.credentials.aui_auth;
+    if auth.login().is_some() && c.state.aui_token.is_none() {
+        let extra = crate::journey::Extra::default();
+        let mut first = Call {
+            user: &mut *c.user,
+            plan: c.plan,
+            state: &mut *c.state,
+            route: None,
+            extra: &extra,
+            pace: c.pace,
+        };
+        login(&mut first, Map::new()).await?;
+    }
+    let body = Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| {
+                let v = body_value(&k, v);
+                (k, v)
+            })
+            .collect(),
+    );
+    let mut request = auth.post(
+        path,
+        body.to_string().into_bytes(),
+        c.state.aui_token.as_deref(),
+    );
+    if let Some(route) = c.route {
+        request.route = route.to_string();
+    }
+    let schema = schema_of(path);
+    let extra = c.extra;
+    let rule = |body: &Value| extra.judge(body, 200, code_200);
+    let expect = extra.expect(200, schema, &rule);
+    let answer = send_paced(c.user, c.plan, &base, request, &expect, c.pace).await?;
+    remember(path, c, &body, &answer);
+    Ok(answer)
 }
 
-async fn rtc_auth_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let s = session(user, plan).await?;
-    let body = json!({"user_id": s.user_id, "channel_id": unique_id(&mut s.rng, "ch")});
-    let expect = ok("aui/getRtcAuthToken.response");
-    post(user, plan, aui::GET_RTC_AUTH_TOKEN, body, &expect).await?;
-    Ok(())
-}
-
-async fn message_chat_token(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let s = session(user, plan).await?;
-    let body = json!({
-        "ai_agent_id": "agent_load",
-        "user_id": s.user_id,
-        "role": "admin",
-        "expire": 1800,
-    });
-    let expect = ok("aui/generateMessageChatToken.response");
-    post(user, plan, aui::GENERATE_MESSAGE_CHAT_TOKEN, body, &expect).await?;
-    Ok(())
-}
-
-/// The instance `status` the journey expects at a step.
-fn status_is(body: &Value, want: &str) -> Result<(), String> {
-    code_200(body)?;
-    match body.get("status").and_then(Value::as_str) {
-        Some(status) if status == want => Ok(()),
-        other => Err(format!("instance status {other:?}, expected {want}")),
+/// A field as the AUI server takes it: `expire` a number, the JSON-text fields
+/// (`template_config`, `user_data`, `chat_sync_config`) as text when given as a table.
+fn body_value(name: &str, value: Value) -> Value {
+    match value {
+        Value::String(text) if name == "expire" => {
+            text.parse::<i64>().map_or(Value::String(text), Value::from)
+        }
+        Value::Object(_) | Value::Array(_) => Value::String(value.to_string()),
+        other => other,
     }
 }
 
-async fn call(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let user_id = session(user, plan).await?.user_id.clone();
-    let start = json!({"user_id": user_id, "workflow_type": "VoiceChat"});
-    let expect = ok("aui/startAIAgentInstance.response");
-    let started = post(user, plan, aui::START_AI_AGENT_INSTANCE, start, &expect).await?;
-    let id = started["ai_agent_instance_id"].clone();
-    let described = describe_three_times(user, plan, &user_id, &id).await;
-    // Stop what was started even when a describe failed: a real cloud bills running agents.
-    let stop = json!({"ai_agent_instance_id": id});
-    let expect = ok("aui/stopAIAgentInstance.response");
-    let stopped = post(user, plan, aui::STOP_AI_AGENT_INSTANCE, stop, &expect).await;
-    described?;
-    stopped?;
-    Ok(())
-}
-
-async fn describe_three_times(
-    user: &mut GooseUser,
-    plan: &Plan,
-    user_id: &str,
-    id: &Value,
-) -> TransactionResult {
-    let executing = |body: &Value| status_is(body, "Executing");
-    let describe = Expect {
-        status: 200,
-        schema: "aui/describeAIAgentInstance.response",
-        success: &executing,
-        sse_event: None,
-    };
-    for _ in 0..3 {
-        let body = json!({"user_id": user_id, "ai_agent_instance_id": id});
-        post(user, plan, aui::DESCRIBE_AI_AGENT_INSTANCE, body, &describe).await?;
+/// The instance a route started (to stop it later) or stopped.
+fn remember(path: &str, c: &mut Call<'_>, body: &Value, answer: &Value) {
+    let started = [
+        aui::START_AI_AGENT_INSTANCE,
+        "/api/v2/aiagent/startAIAgentInstanceWithChannel",
+        "/api/v2/aiagent/generateAIAgentCall",
+    ];
+    if started.contains(&path) {
+        let id = answer["ai_agent_instance_id"].clone();
+        c.state
+            .captures
+            .insert("ai_agent_instance_id".into(), id.clone());
+        let fields = Map::from_iter([("ai_agent_instance_id".to_string(), id.clone())]);
+        c.state.remember(Started {
+            op: ops::find("aui.stopAIAgentInstance").expect("in the catalogue"),
+            id: ops::text(&id),
+            fields,
+            for_life: false,
+        });
+    } else if path == aui::STOP_AI_AGENT_INSTANCE {
+        c.state.forget(&ops::text(&body["ai_agent_instance_id"]));
     }
-    Ok(())
 }
 
-/// A transaction error with a reason, for failures that are not an answer.
-pub(crate) fn custom(why: impl std::fmt::Display) -> Failure {
-    Box::new(TransactionError::Custom(why.to_string()))
+/// `aui/<route>.response` of a path.
+fn schema_of(path: &str) -> &'static str {
+    match path.rsplit('/').next().unwrap_or_default() {
+        "getRtcAuthToken" => "aui/getRtcAuthToken.response",
+        "generateMessageChatToken" => "aui/generateMessageChatToken.response",
+        "startAIAgentInstance" => "aui/startAIAgentInstance.response",
+        "startAIAgentInstanceWithChannel" => "aui/startAIAgentInstanceWithChannel.response",
+        "describeAIAgentInstance" => "aui/describeAIAgentInstance.response",
+        "updateAIAgentInstance" => "aui/updateAIAgentInstance.response",
+        "stopAIAgentInstance" => "aui/stopAIAgentInstance.response",
+        _ => "aui/generateAIAgentCall.response",
+    }
 }

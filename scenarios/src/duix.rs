@@ -1,29 +1,24 @@
-//! DUIX scenarios: `duix-session-churn` (the platform's HTTP API and its session WebSocket) and
-//! `duix-webhook` (the platform's calls to a vendor's dialogue webhook).
+//! DUIX operations (`duix.*`): the platform's HTTP API with fresh HS256 JWTs of the user's app,
+//! and its session WebSocket.
 //!
 //! goose has no WebSocket client, so a session is driven with tokio-tungstenite here; each
-//! exchange (start to start-complete, question to the final answer, stop to bye) is timed like
-//! an HTTP answer, validated against `schemas/duix/ws/*`, recorded in the sink and as a goose
-//! custom request with its own row (`duix WS question`, ...).
+//! exchange (connect, start to start-complete, question to the final answer, stop to bye) is
+//! timed like an HTTP answer, validated against `schemas/duix/ws/*`, recorded in the sink and as
+//! a goose custom request with its own row (`duix WS question`, ...).
 
-use crate::aui::custom;
-use crate::exchange::{send, Expect, Failure};
+use crate::exchange::{send_paced, Failure, Pace};
+use crate::journey::user::Socket;
+use crate::ops::{self, Call, WsStep};
 use crate::sink::{Outcome, Sample};
-use crate::{step, unique_id, user_rng, Plan};
+use crate::Plan;
 use futures_util::{SinkExt, StreamExt};
-use goose::goose::{GooseUser, Scenario, TransactionResult};
+use goose::goose::{GooseUser, TransactionResult};
 use protocol::request::duix as request;
-use rand::rngs::StdRng;
 use rand::Rng;
-use serde_json::{json, Value};
-use std::sync::Arc;
+use serde_json::{json, Map, Value};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Questions per session.
-const QUESTIONS_PER_SESSION: usize = 3;
-/// Turns of a webhook conversation before it starts afresh.
-const TURNS_PER_CONVERSATION: usize = 5;
 /// Bytes of frames read for one exchange at the most: a longer answer is a failure (the
 /// timeout bounds the time; this bounds the memory, however finely the answer is streamed).
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
@@ -41,23 +36,27 @@ pub const QUESTIONS: &[&str] = &[
     "Two lines:\nfirst, then\nsecond.",
 ];
 
-/// checkSig, a WebSocket session with three questions, stop; getconcurrentNumber beside it.
-pub fn session_churn(plan: &Arc<Plan>) -> Scenario {
-    let session = step!(plan, "session", session)
-        .set_weight(3)
-        .expect("a positive weight");
-    Scenario::new("duix-session-churn")
-        .register_transaction(session)
-        .register_transaction(step!(plan, "getconcurrentNumber", concurrent_number))
-}
+/// The rows of a whole session (`duix.session`).
+pub const SESSION_ROWS: [&str; 4] = [
+    "duix WS connect",
+    "duix WS start",
+    "duix WS question",
+    "duix WS stop",
+];
 
-/// dh-question calls to the vendor webhook, in multi-turn conversations.
-pub fn webhook(plan: &Arc<Plan>) -> Scenario {
-    Scenario::new("duix-webhook").register_transaction(step!(plan, "dh-question", webhook_turn))
+/// The row of a WebSocket step (closing is not timed).
+pub(crate) fn ws_row(step: WsStep) -> Option<&'static str> {
+    match step {
+        WsStep::Connect => Some(SESSION_ROWS[0]),
+        WsStep::Start => Some(SESSION_ROWS[1]),
+        WsStep::Question => Some(SESSION_ROWS[2]),
+        WsStep::Stop => Some(SESSION_ROWS[3]),
+        WsStep::Close => None,
+    }
 }
 
 /// `code` "0" and `success` true: the DUIX success envelope.
-fn duix_success(body: &Value) -> Result<(), String> {
+pub fn duix_success(body: &Value) -> Result<(), String> {
     match (body.get("code"), body.get("success")) {
         (Some(code), Some(Value::Bool(true))) if code == "0" => Ok(()),
         (code, success) => Err(format!(
@@ -72,62 +71,200 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// A fresh token of the plan's app, valid for 30 minutes.
-fn token(plan: &Plan) -> String {
-    let app = &plan.credentials.duix_app;
+/// A fresh token of the user's app, valid for 30 minutes.
+fn token(c: &Call<'_>) -> String {
+    let app = &c.state.credentials.duix_app;
     let now = now_secs();
     protocol::duix::sign_token(&app.id, &app.secret, now, now + 1800)
 }
 
-/// This user's random source, made on first use.
-fn rng<'u>(user: &'u mut GooseUser, plan: &Plan) -> &'u mut StdRng {
-    if user.get_session_data::<StdRng>().is_none() {
-        let rng = user_rng(plan, user);
-        user.set_session_data(rng);
+/// `duix.checkSig`: the answer's `wsService` is kept for the WebSocket steps.
+pub(crate) async fn check_sig(
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
+) -> Result<Value, Failure> {
+    let sig = fields.get("sig").map_or_else(|| token(c), ops::text);
+    let mut get = request::check_sig(&sig);
+    if let Some(route) = c.route {
+        get.route = route.to_string();
     }
-    user.get_session_data_unchecked_mut::<StdRng>()
-}
-
-async fn concurrent_number(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let base = plan.target("duix").map_err(custom)?;
-    let query = [("appId".to_string(), plan.credentials.duix_app.id.clone())];
-    let get = request::get(request::GET_CONCURRENT_NUMBER, &query, Some(token(plan)));
-    let expect = Expect {
-        status: 200,
-        schema: "duix/getconcurrentNumber.response",
-        success: &duix_success,
-        sse_event: None,
-    };
-    send(user, plan, base, get, &expect).await?;
-    Ok(())
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn session(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let base = plan.target("duix").map_err(custom)?;
-    let expect = Expect {
-        status: 200,
-        schema: "duix/checkSig.response",
-        success: &duix_success,
-        sse_event: None,
-    };
-    let answer = send(user, plan, base, request::check_sig(&token(plan)), &expect).await?;
-    let ws_url = answer
+    let answer = send_get(c, get, "duix/checkSig.response").await?;
+    let url = answer
         .pointer("/data/wsService")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let mut socket = connect(user, plan, &ws_url).await?;
-    let outcome = converse(user, plan, &mut socket).await;
-    let _ = socket.close(None).await;
+        .cloned()
+        .unwrap_or(Value::Null);
+    c.state.captures.insert("ws_url".into(), url);
+    Ok(answer)
+}
+
+/// A v1 GET (`getconcurrentNumber`, `getconcurrentList`, `sessionStop`) with a fresh token;
+/// `appId` defaults to the user's app.
+pub(crate) async fn get(
+    path: &'static str,
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
+) -> Result<Value, Failure> {
+    let mut query: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), ops::text(v)))
+        .collect();
+    if path != "/duix-openapi-v2/v1/sessionStop" && !fields.contains_key("appId") {
+        query.push(("appId".into(), c.state.credentials.duix_app.id.clone()));
+    }
+    let mut get = request::get(path, &query, Some(token(c)));
+    if let Some(route) = c.route {
+        get.route = route.to_string();
+    }
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let schema = match name {
+        "getconcurrentNumber" => "duix/getconcurrentNumber.response",
+        "getconcurrentList" => "duix/getconcurrentList.response",
+        "distroyCallSessionsByAppId" => "duix/distroyCallSessionsByAppId.response",
+        _ => "duix/sessionStop.response",
+    };
+    send_get(c, get, schema).await
+}
+
+async fn send_get(
+    c: &mut Call<'_>,
+    get: protocol::request::HttpRequest,
+    schema: &'static str,
+) -> Result<Value, Failure> {
+    let base = c.plan.target("duix").map_err(ops::custom)?.to_string();
+    let extra = c.extra;
+    let rule = |body: &Value| extra.judge(body, 200, duix_success);
+    let expect = extra.expect(200, schema, &rule);
+    send_paced(c.user, c.plan, &base, get, &expect, c.pace).await
+}
+
+/// One step on the session WebSocket.
+pub(crate) async fn ws(
+    step: WsStep,
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
+) -> Result<Value, Failure> {
+    match step {
+        WsStep::Connect => {
+            if let Some(mut old) = c.state.socket.take() {
+                let _ = old.close(None).await;
+            }
+            let url = ops::field(&fields, "url");
+            let socket = connect(c.user, c.plan, &url, c.pace).await?;
+            c.state.socket = Some(socket);
+            Ok(Value::Null)
+        }
+        WsStep::Close => {
+            if let Some(mut socket) = c.state.socket.take() {
+                let _ = socket.close(None).await;
+            }
+            Ok(Value::Null)
+        }
+        WsStep::Start => {
+            let dh_code = c.plan.credentials.duix_dialogue.dh_code.clone();
+            let conversation = fields.get("conversationId").map_or(dh_code, ops::text);
+            let start = json!({"type": "start", "conversationId": conversation, "userId": ops::field(&fields, "userId")});
+            let frame = exchange_on(c, SESSION_ROWS[1], start, &started).await?;
+            c.state
+                .captures
+                .insert("session_id".into(), frame["sessionId"].clone());
+            Ok(frame)
+        }
+        WsStep::Question => {
+            let text = match fields.get("text") {
+                Some(text) => ops::text(text),
+                None => QUESTIONS[c.state.rng.gen_range(0..QUESTIONS.len())].to_string(),
+            };
+            let question = json!({"type": "question", "text": text});
+            exchange_on(c, SESSION_ROWS[2], question, &answered).await
+        }
+        WsStep::Stop => exchange_on(c, SESSION_ROWS[3], json!({"type": "stop"}), &said_bye).await,
+    }
+}
+
+/// `duix.session`: connect to the last checkSig's WebSocket, start, the questions, stop, close.
+pub(crate) async fn session(
+    c: &mut Call<'_>,
+    fields: Map<String, Value>,
+) -> Result<Value, Failure> {
+    let url = c
+        .state
+        .captures
+        .get("ws_url")
+        .map(ops::text)
+        .unwrap_or_default();
+    let questions = ops::field(&fields, "questions").parse::<u32>().unwrap_or(3);
+    let connect = Map::from_iter([("url".to_string(), Value::String(url))]);
+    ws(WsStep::Connect, c, connect).await?;
+    let outcome = async {
+        ws(WsStep::Start, c, fields.clone()).await?;
+        for _ in 0..questions {
+            ws(WsStep::Question, c, Map::new()).await?;
+        }
+        ws(WsStep::Stop, c, Map::new()).await
+    }
+    .await;
+    ws(WsStep::Close, c, Map::new()).await?;
     outcome
 }
 
+fn started(frame: &Value) -> Option<Result<(), String>> {
+    match frame["type"].as_str() {
+        Some("start-complete") => Some(Ok(())),
+        _ => None,
+    }
+}
+
+fn answered(frame: &Value) -> Option<Result<(), String>> {
+    match (frame["type"].as_str(), frame["isEnd"].as_bool()) {
+        (Some("answer"), Some(true)) => Some(Ok(())),
+        _ => None,
+    }
+}
+
+fn said_bye(frame: &Value) -> Option<Result<(), String>> {
+    match (frame["type"].as_str(), frame["reason"].as_str()) {
+        (Some("bye"), Some("client-stop")) => Some(Ok(())),
+        (Some("bye"), reason) => Some(Err(format!("bye {reason:?}, expected client-stop"))),
+        _ => None,
+    }
+}
+
+/// An exchange on the user's open socket; a step without one fails saying so.
+async fn exchange_on(
+    c: &mut Call<'_>,
+    row: &'static str,
+    frame: Value,
+    until: Until<'_>,
+) -> Result<Value, Failure> {
+    let Some(mut socket) = c.state.socket.take() else {
+        return Err(ops::custom(format!(
+            "{row}: no session WebSocket open (a duix.ws.connect step first)"
+        )));
+    };
+    let row = c.route.map_or(row.to_string(), str::to_string);
+    let result = exchange(
+        c.user,
+        c.plan,
+        &mut socket,
+        &row,
+        frame,
+        until,
+        c.pace,
+        c.extra,
+    )
+    .await;
+    c.state.socket = Some(socket);
+    result
+}
+
 /// Opens the session WebSocket, timed as `duix WS connect`.
-async fn connect(user: &mut GooseUser, plan: &Plan, url: &str) -> Result<Socket, Failure> {
-    let due = plan.slot(user.weighted_users_index).await?;
+async fn connect(
+    user: &mut GooseUser,
+    plan: &Plan,
+    url: &str,
+    pace: Pace,
+) -> Result<Socket, Failure> {
+    let due = due(user, plan, pace).await?;
     let sent = Instant::now();
     let connected = tokio::time::timeout(plan.timeout, tokio_tungstenite::connect_async(url)).await;
     let (result, outcome) = match connected {
@@ -135,82 +272,48 @@ async fn connect(user: &mut GooseUser, plan: &Plan, url: &str) -> Result<Socket,
         Ok(Err(e)) => (Err(()), Err(Some(format!("WebSocket connect failed: {e}")))),
         Err(_) => (Err(()), Err(None)),
     };
-    record(user, plan, "duix WS connect", due, sent, outcome.clone()).await?;
-    result.map_err(|()| custom("WebSocket connect failed"))
+    record(user, plan, SESSION_ROWS[0], due, sent, outcome.clone()).await?;
+    result.map_err(|()| ops::custom("WebSocket connect failed"))
 }
 
-/// start, the questions, stop.
-async fn converse(user: &mut GooseUser, plan: &Plan, socket: &mut Socket) -> TransactionResult {
-    let conversation = unique_id(rng(user, plan), "conv");
-    let dh_code = &plan.credentials.duix_dialogue.dh_code;
-    let start = json!({"type": "start", "conversationId": dh_code, "userId": conversation});
-    exchange(
-        user,
-        plan,
-        socket,
-        "duix WS start",
-        start,
-        &|frame| match frame["type"].as_str() {
-            Some("start-complete") => Some(Ok(())),
-            _ => None,
-        },
-    )
-    .await?;
-    for _ in 0..QUESTIONS_PER_SESSION {
-        let text = QUESTIONS[rng(user, plan).gen_range(0..QUESTIONS.len())];
-        let question = json!({"type": "question", "text": text});
-        exchange(
-            user,
-            plan,
-            socket,
-            "duix WS question",
-            question,
-            &|frame| match (frame["type"].as_str(), frame["isEnd"].as_bool()) {
-                (Some("answer"), Some(true)) => Some(Ok(())),
-                _ => None,
-            },
-        )
-        .await?;
+/// The schedule's slot, or none at [`Pace::Now`].
+async fn due(user: &GooseUser, plan: &Plan, pace: Pace) -> Result<Option<Instant>, Failure> {
+    match pace {
+        Pace::Scheduled => plan.slot(user.weighted_users_index).await,
+        Pace::Now => Ok(None),
     }
-    exchange(
-        user,
-        plan,
-        socket,
-        "duix WS stop",
-        json!({"type": "stop"}),
-        &|frame| match (frame["type"].as_str(), frame["reason"].as_str()) {
-            (Some("bye"), Some("client-stop")) => Some(Ok(())),
-            (Some("bye"), reason) => Some(Err(format!("bye {reason:?}, expected client-stop"))),
-            _ => None,
-        },
-    )
-    .await
 }
 
 /// What a frame means to an exchange: `None` read on, `Some` done (good or not).
 type Until<'a> = &'a (dyn Fn(&Value) -> Option<Result<(), String>> + Sync);
 
 /// Sends `frame` and reads frames until `until` says the exchange is done; every frame must
-/// match its schema, and an `error` or early `bye` ends it as a failure.
+/// match its schema, and an `error` or early `bye` ends it as a failure. The last frame, which
+/// must also show what the step expects.
+#[allow(clippy::too_many_arguments)]
 async fn exchange(
     user: &mut GooseUser,
     plan: &Plan,
     socket: &mut Socket,
-    route: &'static str,
+    route: &str,
     frame: Value,
     until: Until<'_>,
-) -> TransactionResult {
-    let due = plan.slot(user.weighted_users_index).await?;
+    pace: Pace,
+    extra: &crate::journey::Extra,
+) -> Result<Value, Failure> {
+    let due = due(user, plan, pace).await?;
     let sent = Instant::now();
     let outcome = match tokio::time::timeout(plan.timeout, talk(socket, frame, until)).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(last)) => extra.check(&last).map(|()| last).map_err(Some),
         Ok(Err(why)) => Err(Some(why)),
         Err(_) => Err(None),
     };
-    record(user, plan, route, due, sent, outcome).await
+    let last = outcome.as_ref().ok().cloned().unwrap_or(Value::Null);
+    record(user, plan, route, due, sent, outcome.map(drop)).await?;
+    Ok(last)
 }
 
-async fn talk(socket: &mut Socket, frame: Value, until: Until<'_>) -> Result<(), String> {
+async fn talk(socket: &mut Socket, frame: Value, until: Until<'_>) -> Result<Value, String> {
     socket
         .send(Message::text(frame.to_string()))
         .await
@@ -235,7 +338,7 @@ async fn talk(socket: &mut Socket, frame: Value, until: Until<'_>) -> Result<(),
         let kind = frame["type"].as_str().unwrap_or_default().to_string();
         check_frame(&kind, &frame)?;
         if let Some(done) = until(&frame) {
-            return done;
+            return done.map(|()| frame);
         }
         match kind.as_str() {
             "error" => return Err(format!("error {} {}", frame["code"], frame["message"])),
@@ -272,7 +375,7 @@ fn check_frame(kind: &str, frame: &Value) -> Result<(), String> {
 async fn record(
     user: &mut GooseUser,
     plan: &Plan,
-    route: &'static str,
+    route: &str,
     due: Option<Instant>,
     sent: Instant,
     outcome: Result<(), Option<String>>,
@@ -299,134 +402,12 @@ async fn record(
         .await?;
     match why {
         None => Ok(()),
-        Some(why) => Err(custom(why)),
-    }
-}
-
-/// One user's conversation with the vendor webhook.
-#[derive(Clone)]
-struct Conversation {
-    id: String,
-    turns: Vec<(String, String)>,
-    rng: StdRng,
-}
-
-async fn webhook_turn(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let url = plan.target("webhook").map_err(custom)?.to_string();
-    if user.get_session_data::<Conversation>().is_none() {
-        let rng = user_rng(plan, user);
-        user.set_session_data(Conversation {
-            id: String::new(),
-            turns: Vec::new(),
-            rng,
-        });
-    }
-    let talk = user.get_session_data_unchecked_mut::<Conversation>();
-    if talk.id.is_empty() || talk.turns.len() >= TURNS_PER_CONVERSATION {
-        talk.id = uuid::Uuid::from_u128(talk.rng.gen()).to_string();
-        talk.turns.clear();
-    }
-    let question = QUESTIONS[talk.rng.gen_range(0..QUESTIONS.len())].to_string();
-    let context = dh_context(&talk.turns);
-    let id = talk.id.clone();
-    let built = request::webhook_question(
-        &request::Question {
-            sid: &plan.credentials.duix_dialogue.sid,
-            dh_code: &plan.credentials.duix_dialogue.dh_code,
-            question: &question,
-            conversation_id: &id,
-            context: &context,
-        },
-        false,
-        plan.credentials.webhook_bearer.as_deref(),
-    );
-    let same_conversation = |body: &Value| webhook_success(body, &id);
-    let expect = Expect {
-        status: 200,
-        schema: "duix/webhook.response",
-        success: &same_conversation,
-        sse_event: Some("duix/webhook.sse-event"),
-    };
-    let answer = send(user, plan, &url, built, &expect).await?;
-    let text = answer_text(&answer);
-    let talk = user.get_session_data_unchecked_mut::<Conversation>();
-    talk.turns.push((question, text));
-    Ok(())
-}
-
-/// `success` true and `data.conversationId` the one sent.
-fn webhook_success(body: &Value, conversation_id: &str) -> Result<(), String> {
-    if body.get("success") != Some(&Value::Bool(true)) {
-        return Err(format!("success {:?}, expected true", body.get("success")));
-    }
-    match body.pointer("/data/conversationId").and_then(Value::as_str) {
-        Some(id) if id == conversation_id => Ok(()),
-        other => Err(format!(
-            "data.conversationId {other:?}, not the dh-conversation-id sent"
-        )),
-    }
-}
-
-/// The previous turns as the platform sends them: `{}`, then `{"turns":[{question,answer}]}`.
-fn dh_context(turns: &[(String, String)]) -> String {
-    if turns.is_empty() {
-        return "{}".into();
-    }
-    let turns: Vec<Value> = turns
-        .iter()
-        .map(|(q, a)| json!({"question": q, "answer": a}))
-        .collect();
-    json!({ "turns": turns }).to_string()
-}
-
-/// The answer text: `data.answer` is a string (maybe holding JSON) or an object with `answer`;
-/// a streamed answer is already joined under `answer`.
-fn answer_text(body: &Value) -> String {
-    if let Some(streamed) = body
-        .get("events")
-        .and(body.get("answer"))
-        .and_then(Value::as_str)
-    {
-        return streamed.to_string();
-    }
-    let answer = &body["data"]["answer"];
-    let object = match answer {
-        Value::String(text) => {
-            serde_json::from_str::<Value>(text).unwrap_or(Value::String(text.clone()))
-        }
-        other => other.clone(),
-    };
-    match &object {
-        Value::String(text) => text.clone(),
-        Value::Object(map) => map
-            .get("answer")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
+        Some(why) => Err(ops::custom(why)),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn the_context_lists_previous_turns() {
-        assert_eq!(dh_context(&[]), "{}");
-        let context = dh_context(&[("q".into(), "a".into())]);
-        let parsed: Value = serde_json::from_str(&context).unwrap();
-        assert_eq!(parsed["turns"][0]["answer"], "a");
-    }
-
-    #[test]
-    fn the_answer_is_read_in_both_forms() {
-        let object = json!({"data": {"answer": {"answer": "hi"}}});
-        assert_eq!(answer_text(&object), "hi");
-        let text = json!({"data": {"answer": "{\"answer\":\"hi\"}"}});
-        assert_eq!(answer_text(&text), "hi");
-    }
-
     #[tokio::test]
     async fn wss_urls_are_dialled_with_tls_compiled_in() {
         // A closed local port: the dial must fail on the socket, not on "TLS not compiled in".
@@ -440,12 +421,5 @@ mod tests {
             matches!(error, tokio_tungstenite::tungstenite::Error::Io(_)),
             "{error}"
         );
-    }
-
-    #[test]
-    fn another_conversation_id_is_a_failure() {
-        let body = json!({"success": true, "data": {"conversationId": "b"}});
-        assert!(webhook_success(&body, "a").is_err());
-        assert!(webhook_success(&body, "b").is_ok());
     }
 }

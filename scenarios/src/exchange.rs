@@ -36,6 +36,10 @@ pub struct Expect<'a> {
 /// [`Expect::schema`] of a body that only has to be JSON (the `http-get` scenario's).
 pub const ANY_JSON: &str = "";
 
+/// [`Expect::schema`] of a body that may be anything (`http.request` without a schema); the
+/// success rule sees its JSON, or `null` when it is not JSON.
+pub const ANY_BODY: &str = "*";
+
 /// The error of a request not sent because the run is ending (Ctrl-C or its planned end); it
 /// counts nowhere.
 pub fn stopped() -> Failure {
@@ -45,7 +49,17 @@ pub fn stopped() -> Failure {
 /// A transaction's error: the request failed, the reason is already recorded.
 pub type Failure = Box<TransactionError>;
 
-/// Sends `request` to `base`, records it, and returns the answer's JSON when it is good.
+/// When a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// In its slot of the `--rate` schedule, and not once the run is ending.
+    Scheduled,
+    /// At once, even as the run ends: stopping what a user started, on-stop steps.
+    Now,
+}
+
+/// Sends `request` to `base` in its slot, records it, and returns the answer's JSON when it
+/// is good.
 pub async fn send(
     user: &mut GooseUser,
     plan: &Plan,
@@ -53,9 +67,28 @@ pub async fn send(
     request: HttpRequest,
     expect: &Expect<'_>,
 ) -> Result<Value, Failure> {
-    let due = plan.slot(user.weighted_users_index).await?;
+    send_paced(user, plan, base, request, expect, Pace::Scheduled).await
+}
+
+/// [`send`], at the given pace.
+pub async fn send_paced(
+    user: &mut GooseUser,
+    plan: &Plan,
+    base: &str,
+    request: HttpRequest,
+    expect: &Expect<'_>,
+    pace: Pace,
+) -> Result<Value, Failure> {
+    let due = match pace {
+        Pace::Scheduled => plan.slot(user.weighted_users_index).await?,
+        Pace::Now => None,
+    };
     let method = match request.method {
         "GET" => GooseMethod::Get,
+        "PUT" => GooseMethod::Put,
+        "PATCH" => GooseMethod::Patch,
+        "DELETE" => GooseMethod::Delete,
+        "HEAD" => GooseMethod::Head,
         _ => GooseMethod::Post,
     };
     let mut builder = user.get_request_builder(&method, &request.url(base))?;
@@ -183,15 +216,33 @@ pub fn transport_failure(error: &reqwest::Error) -> Broken {
     Broken::Reason(text)
 }
 
-/// Status, JSON, schema and the platform's success rule, in that order.
+/// The start of every failure reason that is a refusal of the caller's credentials (see
+/// [`refused`]): a run whose sign-in only ever got these broke as a test, not as a target.
+pub const REFUSED: &str = "refused: ";
+
+/// Status, JSON, schema and the platform's success rule, in that order; a refusal of the
+/// caller's credentials is said first, whatever the status.
 pub fn judge(status: u16, body: &[u8], expect: &Expect<'_>) -> Result<Value, Broken> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    if status != expect.status {
+    let refusal = match &json {
+        Some(json) => refused(status, json),
+        None => matches!(status, 401 | 403),
+    };
+    if status != expect.status || refusal {
         let code = json.as_ref().and_then(business_code).unwrap_or_default();
+        let prefix = if refusal { REFUSED } else { "" };
+        let expected = match status == expect.status {
+            true => String::new(),
+            false => format!(", expected {}", expect.status),
+        };
         return Err(Broken::Reason(format!(
-            "HTTP {status}{code}, expected {}",
-            expect.status
+            "{prefix}HTTP {status}{code}{expected}"
         )));
+    }
+    if expect.schema == ANY_BODY {
+        let json = json.unwrap_or(Value::Null);
+        (expect.success)(&json).map_err(Broken::Reason)?;
+        return Ok(json);
     }
     let json = json.ok_or_else(|| Broken::Reason(format!("HTTP {status} body is not JSON")))?;
     if expect.schema != ANY_JSON {
@@ -275,6 +326,29 @@ fn cut(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// Whether an answer refuses the caller rather than the request: HTTP 401 or 403, or a
+/// platform's own code for refused credentials in any status (DUIX answers them with HTTP 200:
+/// `1005`, `1006`, `40001`; the Alibaba gateway's `InvalidAccessKeyId.NotFound`,
+/// `SignatureDoesNotMatch`, ...). An AUI server's `code` alone is not read: the official
+/// sample answers bad parameters with `code` 401, so only the HTTP status says refused there.
+pub fn refused(status: u16, json: &Value) -> bool {
+    if matches!(status, 401 | 403) {
+        return true;
+    }
+    if let Some(code) = json.get("Code").and_then(Value::as_str) {
+        return protocol::alibaba::errors::is_credential_refusal(code);
+    }
+    json.get("code")
+        .and_then(Value::as_str)
+        .and_then(protocol::duix::DuixError::from_code)
+        .is_some_and(|e| e.is_credential_refusal())
+}
+
+/// Whether a failure reason (as [`judge`] writes it) is a refusal of the caller's credentials.
+pub fn is_refusal(reason: &str) -> bool {
+    reason.starts_with(REFUSED)
+}
+
 /// ` code X` of an error envelope, for the failure reason (`Code`, `code`).
 fn business_code(json: &Value) -> Option<String> {
     let code = json.get("Code").or_else(|| json.get("code"))?;
@@ -334,8 +408,44 @@ mod tests {
 
     #[test]
     fn a_wrong_status_names_status_and_code() {
+        let why = judge(500, br#"{"code":"-1","success":false}"#, &CHECK_SIG).unwrap_err();
+        assert_eq!(why.to_string(), "HTTP 500 code -1, expected 200");
+        assert!(!is_refusal(&why.to_string()));
+    }
+
+    #[test]
+    fn a_refusal_of_the_credentials_is_said_first_in_any_status() {
+        let refusals: [(u16, &[u8]); 5] = [
+            (401, br#"{"code":"40001","success":false}"#),
+            (403, b"<html>forbidden</html>"),
+            (
+                200,
+                br#"{"code":"40001","message":"appid","success":false}"#,
+            ),
+            (
+                404,
+                br#"{"Code":"InvalidAccessKeyId.NotFound","RequestId":"r"}"#,
+            ),
+            (400, br#"{"Code":"SignatureDoesNotMatch","RequestId":"r"}"#),
+        ];
+        for (status, body) in refusals {
+            let why = judge(status, body, &CHECK_SIG).unwrap_err().to_string();
+            assert!(is_refusal(&why), "{status}: {why}");
+        }
         let why = judge(401, br#"{"code":"40001","success":false}"#, &CHECK_SIG).unwrap_err();
-        assert_eq!(why.to_string(), "HTTP 401 code 40001, expected 200");
+        assert_eq!(
+            why.to_string(),
+            "refused: HTTP 401 code 40001, expected 200"
+        );
+        let not_refusals: [(u16, &[u8]); 3] = [
+            (200, r#"{"code":401,"message":"参数错误"}"#.as_bytes()),
+            (400, br#"{"Code":"MissingInstanceId","RequestId":"r"}"#),
+            (200, br#"{"code":"1009","success":false}"#),
+        ];
+        for (status, body) in not_refusals {
+            let why = judge(status, body, &CHECK_SIG).unwrap_err().to_string();
+            assert!(!is_refusal(&why), "{status}: {why}");
+        }
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub struct Targets {
     pub duix: Option<String>,
     /// A DUIX vendor webhook (the `duix-webhook` scenario).
     pub webhook: Option<String>,
-    /// A vendor's LLM base URL, as an Alibaba agent is configured with it (the `alibaba-llm`
-    /// scenario; `/chat/completions` is appended).
+    /// A vendor's LLM base URL, as an Alibaba agent is configured with it (`llm.chat`, the
+    /// `alibaba-llm` scenario; `/chat/completions` is appended).
     pub llm: Option<String>,
     /// Any HTTP server (the `http-get` scenario: the load generator's own ceiling).
     pub http: Option<String>,
@@ -58,18 +58,38 @@ pub struct Targets {
 pub struct Credentials {
     /// Alibaba AccessKey, V3-signs every OpenAPI call.
     pub alibaba: Pair,
-    /// AUI login, once per user.
+    /// AUI login, once per user (under `aui_auth` login).
     pub aui_user: Pair,
+    /// How AUI requests authenticate (`--aui-auth`): a login per user, a given bearer, fixed
+    /// headers, or nothing.
+    pub aui_auth: protocol::request::aui::auth::AuiAuth,
     /// DUIX app: its key signs the JWTs.
     pub duix_app: Pair,
     /// `Authorization: Bearer` the vendor webhook expects, if any.
     pub webhook_bearer: Option<String>,
     /// The DUIX customer id (`sid`) and digital human (`dh-code`) the DUIX scenarios use.
     pub duix_dialogue: Dialogue,
-    /// `Authorization: Bearer` the vendor's LLM expects, if any (`alibaba-llm`).
+    /// `Authorization: Bearer` the vendor's LLM expects, if any (`llm.chat`).
     pub llm_api_key: Option<String>,
-    /// The `model` the `alibaba-llm` calls name.
+    /// The `model` the `llm.chat` calls name.
     pub llm_model: String,
+}
+
+impl Credentials {
+    /// The embedded mocks' documented demo credentials (`agentproof mock` prints them): for a
+    /// run against mocks started with their defaults.
+    pub fn demo() -> Credentials {
+        Credentials {
+            alibaba: Pair::new("LTAI5tAgentproofDemoKey", "AgentproofDemoSecret0123456789"),
+            aui_user: Pair::new("demo", "demo"),
+            aui_auth: Default::default(),
+            duix_app: Pair::new("1234567890", "agentproof-duix-demo-key"),
+            webhook_bearer: None,
+            duix_dialogue: Dialogue::default(),
+            llm_api_key: Some("agentproof-llm-demo-key".into()),
+            llm_model: "agentproof".into(),
+        }
+    }
 }
 
 /// Which DUIX dialogue a session or webhook question belongs to.
@@ -108,6 +128,9 @@ pub struct Plan {
     /// No request is sent after this (the planned end of the run): a journey cut by the end
     /// stops between its steps instead of running on against a slow target.
     pub deadline: Option<Instant>,
+    /// The index of this process's first user among all users of the run (a worker's share
+    /// starts after the earlier workers'): `{{ user }}` and the random sources count from it.
+    pub first_user: u64,
 }
 
 impl Plan {

@@ -36,4 +36,10 @@ pub struct Sample<'a> {
 pub trait Sink: Send + Sync {
     /// Records one sample. Called on the request path: keep it short.
     fn record(&self, sample: &Sample<'_>);
+
+    /// A user started (before its first step).
+    fn user_started(&self) {}
+
+    /// A user stopped (after its last).
+    fn user_stopped(&self) {}
 }

@@ -1,6 +1,6 @@
 //! The timed HTTP client every suite sends through, and one small client per platform on top:
-//! [`Alibaba`] signs with V3 (`ACS3-HMAC-SHA256`, protocol::alibaba::v3), [`Aui`] logs in and
-//! sends the bearer token, [`Duix`] signs HS256 tokens (protocol::duix).
+//! [`Alibaba`] signs with V3 (`ACS3-HMAC-SHA256`, protocol::alibaba::v3), [`Aui`] authenticates
+//! as `--aui-auth` says (protocol::request::aui::auth), [`Duix`] signs HS256 tokens (protocol::duix).
 //!
 //! Every request is timed into the suite's [`LatencyTable`] under its route template
 //! (`alibaba StartAgent`, `aui POST /api/v2/aiagent/getRtcAuthToken`, `duix GET /duix-openapi-v2/sdk/checkSig`);
@@ -15,6 +15,7 @@
 
 use super::target::{Pair, Platform};
 use protocol::alibaba::timestamp::format_utc;
+use protocol::request::aui::auth::AuiAuth;
 use protocol::request::{self, HttpRequest};
 use reports::LatencyTable;
 use serde_json::Value;
@@ -568,14 +569,46 @@ fn spoil(headers: &mut Vec<(String, String)>, tamper: &Tamper) {
 }
 
 /// How an AUI request authenticates.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Auth {
-    /// `Authorization: Bearer <the token from login>`.
-    Session,
-    /// No `Authorization` header.
-    None,
-    /// This exact `Authorization` header.
-    Header(String),
+    /// As configured (`--aui-auth`): the session's or the given bearer token, the configured
+    /// headers.
+    Configured,
+    /// Exactly these headers and no others: a request without credentials (`Auth::none()`), a
+    /// forged bearer beside the configured gateway headers, a spoiled header value.
+    Exactly(Vec<(String, String)>),
+}
+
+impl std::fmt::Debug for Auth {
+    /// Header names only: their values are credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Configured => f.write_str("Configured"),
+            Auth::Exactly(headers) => {
+                let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+                write!(f, "Exactly({})", names.join(", "))
+            }
+        }
+    }
+}
+
+impl Auth {
+    /// No credentials at all.
+    pub fn none() -> Auth {
+        Auth::Exactly(Vec::new())
+    }
+
+    /// The configured headers of `auth` (a gateway key lets the request reach the server's own
+    /// bearer check) with this `Authorization` value, or none.
+    pub fn authorization(auth: &AuiAuth, value: Option<String>) -> Auth {
+        let authorization = value.map(|v| ("authorization".to_string(), v));
+        Auth::Exactly(
+            authorization
+                .into_iter()
+                .chain(auth.headers.clone())
+                .collect(),
+        )
+    }
 }
 
 /// One AUI app server request: path, raw body, authentication.
@@ -589,48 +622,67 @@ pub struct AuiRequest {
 /// Where AUI's bearer login lives (the mock's route, beside the others).
 pub const AUI_LOGIN: &str = request::aui::LOGIN;
 
-/// The AUI app server at one URL, with the bearer token of its login.
+/// The AUI app server at one URL, authenticating as configured (the session token of its login
+/// under `--aui-auth login`).
 #[derive(Clone)]
 pub struct Aui {
     pub http: Http,
     pub url: String,
-    pub bearer: Option<String>,
+    pub auth: Arc<AuiAuth>,
+    /// The bearer token the login handed out.
+    pub session: Option<String>,
 }
 
 impl Aui {
-    /// `POST /api/v2/aiagent/login`; on success the client sends the token from then on.
-    pub async fn login(&mut self, user: &Pair) -> Reply {
-        let login = || request::aui::login(&user.id, &user.secret);
-        let reply = self
-            .http
-            .send_built(Platform::Aui, &self.url, Retry::Never, login)
-            .await;
-        if let Some(token) = reply.str("token").filter(|_| reply.status == 200) {
-            self.bearer = Some(token.to_string());
+    /// A client that has not logged in yet.
+    pub fn new(http: Http, url: &str, auth: &Arc<AuiAuth>) -> Aui {
+        Aui {
+            http,
+            url: url.to_string(),
+            auth: auth.clone(),
+            session: None,
         }
-        reply
     }
 
-    /// POSTs `body` as JSON with the session's bearer token.
+    /// Logs in when the auth is a login (`None` otherwise); on success the client sends the
+    /// token from then on.
+    pub async fn login(&mut self, user: &Pair) -> Option<Reply> {
+        let login = self.auth.login()?.clone();
+        let build = || login.request(&self.auth, &user.id, &user.secret);
+        let reply = self
+            .http
+            .send_built(Platform::Aui, &self.url, Retry::Never, build)
+            .await;
+        if reply.status == 200 {
+            if let Some(token) = reply.json.as_ref().and_then(|json| login.token(json)) {
+                self.session = Some(token.to_string());
+            }
+        }
+        Some(reply)
+    }
+
+    /// POSTs `body` as JSON with the configured auth.
     pub async fn post(&self, path: &'static str, body: &Value) -> Reply {
         let body = body.to_string().into_bytes();
         self.send(&AuiRequest {
             path,
             body,
-            auth: Auth::Session,
+            auth: Auth::Configured,
         })
         .await
     }
 
     /// Sends `request`; only a read (describe) is sent again if the connection closed unanswered.
     pub async fn send(&self, request: &AuiRequest) -> Reply {
-        let authorization = match &request.auth {
-            Auth::Session => self.bearer.as_deref().map(request::aui::bearer),
-            Auth::None => None,
-            Auth::Header(value) => Some(value.clone()),
+        let headers = match &request.auth {
+            Auth::Configured => self.auth.headers(self.session.as_deref()),
+            Auth::Exactly(headers) => headers.clone(),
         };
-        let build =
-            || request::aui::post(request.path, request.body.clone(), authorization.clone());
+        let build = || {
+            let mut built = request::aui::post(request.path, request.body.clone(), None);
+            built.headers.extend(headers.iter().cloned());
+            built
+        };
         let retry = Retry::if_read(request::aui::is_read(request.path));
         self.http
             .send_built(Platform::Aui, &self.url, retry, build)
@@ -918,11 +970,8 @@ mod tests {
             (request::aui::DESCRIBE_AI_AGENT_INSTANCE, 2, 200),
         ] {
             let (url, heads) = closing_server(1).await;
-            let aui = Aui {
-                http: Http::new().unwrap(),
-                url,
-                bearer: Some("t0k".into()),
-            };
+            let auth = Arc::new(AuiAuth::parse(&["bearer:t0k"]).unwrap());
+            let aui = Aui::new(Http::new().unwrap(), &url, &auth);
             let reply = aui.post(path, &serde_json::json!({"user_id": "u1"})).await;
             assert_eq!(reply.status, status, "{path}: {}", reply.describe());
             assert_eq!(sent(&heads).len(), sends, "{path}");

@@ -5,6 +5,7 @@
 //! targets, runs the suites and returns the `reports::Run`; [`run_cli`] writes the four reports
 //! and maps the run to the exit code. Below it:
 //! - [`target`]: platforms, `--target` parsing, credentials;
+//! - [`aui_target`]: what an AUI target serves and whether it takes the `--aui-auth` given;
 //! - [`client`]: the timed HTTP client and one signing client per platform;
 //! - [`case`]: expectations (status, code, schema), cases and suites as the report sees them;
 //! - [`suites`]: contract, errors and lifecycle per platform;
@@ -19,6 +20,7 @@
 //! need no such phase: each names one route of its own platform's mock that no suite running
 //! meanwhile sends to (see [`faults`]).
 
+pub mod aui_target;
 pub mod badinput;
 pub mod case;
 pub mod client;
@@ -29,12 +31,13 @@ pub mod suites;
 pub mod target;
 
 use crate::cli::CheckArgs;
-use crate::config::MockConfig;
+use crate::config::{AuiTargetConfig, MockConfig, OneOrMany};
 use crate::mock_cmd::{Embedded, EmbeddedOptions};
 use anyhow::{anyhow, bail, Context, Result};
 use case::SuiteRun;
 use client::{ClockOffset, Http};
 use progress::Progress;
+use protocol::request::aui::auth::{AuiAuth, AuthError};
 use reports::{Run, Suite};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -60,6 +63,8 @@ pub struct Plan {
     pub progress_bar: bool,
     /// Per-request timeout (`--timeout-ms`, 20000 by default).
     pub timeout: Duration,
+    /// The AUI routes a target must serve (`--aui-routes`).
+    pub aui_routes: aui_target::Required,
 }
 
 impl Plan {
@@ -76,6 +81,10 @@ impl Plan {
         for name in &args.suite {
             check_suite_name(name)?;
         }
+        let aui_routes = match &args.aui_routes {
+            Some(text) => aui_target::Required::parse("--aui-routes", text)?,
+            None => aui_routes_of(&aui_target_config(&args.credentials)?)?,
+        };
         Ok(Plan {
             targets,
             suites: args.suite.clone(),
@@ -86,6 +95,7 @@ impl Plan {
             credentials: credentials(&args.credentials)?,
             progress_bar: !args.no_progress,
             timeout: Duration::from_millis(args.timeout_ms),
+            aui_routes,
         })
     }
 
@@ -141,7 +151,9 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The credentials of `--alibaba-key`, `--aui-user`, `--aui-app`, `--duix-app` (or their
-/// environment variables) over the demo defaults; the secrets given are kept for redaction.
+/// environment variables) over the demo defaults, and the AUI auth of `--aui-auth` and the
+/// `--aui-login-*` options (flag, environment, then `[target.aui]` of `--config`); the secrets
+/// given are kept for redaction.
 pub fn credentials(args: &crate::cli::CredentialArgs) -> Result<Credentials> {
     let mut creds = Credentials::default();
     let pairs = [
@@ -157,8 +169,58 @@ pub fn credentials(args: &crate::cli::CredentialArgs) -> Result<Credentials> {
             given.push(slot.secret.clone());
         }
     }
+    creds.aui_auth = aui_auth(args, &aui_target_config(args)?)?;
+    given.extend(creds.aui_auth.secrets());
     creds.given = target::Secrets(given);
     Ok(creds)
+}
+
+/// `[target.aui]` of `--config`; empty without one.
+pub fn aui_target_config(args: &crate::cli::CredentialArgs) -> Result<AuiTargetConfig> {
+    match &args.config {
+        None => Ok(AuiTargetConfig::default()),
+        // The platform sections are the mocks' and their environment variables are not read here.
+        Some(path) => Ok(MockConfig::load(Some(path), |_| None)?.target.aui),
+    }
+}
+
+/// The AUI auth: `--aui-auth` (or AGENTPROOF_CHECK_AUI_AUTH), else the file's `auth`; each login
+/// option from its flag, else the file.
+fn aui_auth(args: &crate::cli::CredentialArgs, file: &AuiTargetConfig) -> Result<AuiAuth> {
+    let specs: Vec<String> = match args.aui_auth.is_empty() {
+        true => file.auth.items(),
+        false => args.aui_auth.clone(),
+    };
+    // The environment variable holds one spec per line; a trailing newline is no spec.
+    let specs: Vec<&str> = specs
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let auth = AuiAuth::parse(&specs).map_err(|e| anyhow!("--aui-auth: {e}"))?;
+    let pick = |flag: &Option<String>, file: &Option<String>| flag.clone().or_else(|| file.clone());
+    let path = pick(&args.aui_login_path, &file.login_path);
+    let body = pick(&args.aui_login_body, &file.login_body);
+    let pointer = pick(&args.aui_login_token, &file.login_token);
+    auth.with_login(path.as_deref(), body.as_deref(), pointer.as_deref())
+        .map_err(|e| {
+            let flag = match e {
+                AuthError::LoginPath(_) => "--aui-login-path",
+                AuthError::LoginBody(_) => "--aui-login-body",
+                _ => "--aui-login-token",
+            };
+            anyhow!("{flag}: {e}")
+        })
+}
+
+/// The file's `routes`: `"served"`, `"all"`, or a list of names.
+fn aui_routes_of(file: &AuiTargetConfig) -> Result<aui_target::Required> {
+    let flag = "[target.aui] routes";
+    match &file.routes {
+        OneOrMany::Absent => Ok(aui_target::Required::Served),
+        OneOrMany::One(text) => aui_target::Required::parse(flag, text),
+        OneOrMany::Many(names) => aui_target::Required::parse(flag, &names.join(",")),
+    }
 }
 
 fn random_seed() -> u64 {
@@ -188,6 +250,12 @@ impl Ctx {
 
     pub fn url(&self) -> &str {
         &self.target.url
+    }
+
+    /// Why a case needing `paths` of an AUI target is skipped: one of them is not served (and
+    /// not required by `--aui-routes`).
+    pub fn unserved(&self, paths: &[&str]) -> Option<String> {
+        self.target.served.as_ref()?.skip_reason(paths)
     }
 }
 
@@ -280,7 +348,18 @@ async fn run_targets(
     let mut contexts = Vec::new();
     for (platform, url) in targets {
         let http = http.for_target();
-        let target = probe(&http, *platform, url).await?;
+        let mut target = probe(&http, *platform, url).await?;
+        if *platform == Platform::Aui && !plan.targets.is_empty() {
+            let served =
+                aui_target::probe(&http, url, creds, &plan.aui_routes, &aui_target::ROUTES);
+            let served = served.await?;
+            eprintln!(
+                "agentproof check: aui target with --aui-auth {}: {}",
+                creds.aui_auth.describe(),
+                served.summary()
+            );
+            target.served = Some(served);
+        }
         contexts.push(Ctx {
             target,
             creds: creds.clone(),
@@ -340,6 +419,7 @@ pub async fn probe(http: &Http, platform: Platform, url: &str) -> Result<Target>
         url: url.to_string(),
         has_clock,
         has_faults,
+        served: None,
     })
 }
 
@@ -429,6 +509,86 @@ mod tests {
         let plan = Plan::from_args(&args(&["--alibaba-key", "LTAIx:Sup3rSecret"])).unwrap();
         assert_eq!(plan.credentials.given.0, vec!["Sup3rSecret".to_string()]);
         assert!(!format!("{plan:?}").contains("Sup3rSecret"));
+    }
+
+    #[test]
+    fn aui_auth_and_routes_come_from_flags_and_their_secrets_are_kept_for_redaction() {
+        let plan = Plan::from_args(&args(&[
+            "--aui-auth",
+            "bearer:Sup3rToken",
+            "--aui-auth",
+            "header:X-Api-Key:Sup3rKey",
+            "--aui-routes",
+            "getRtcAuthToken,describeAIAgentInstance",
+        ]))
+        .unwrap();
+        let auth = &plan.credentials.aui_auth;
+        assert_eq!(auth.describe(), "bearer:***, header:X-Api-Key:***");
+        assert_eq!(plan.credentials.given.0, ["Sup3rToken", "Sup3rKey"]);
+        assert_eq!(
+            plan.aui_routes.describe(),
+            "getRtcAuthToken,describeAIAgentInstance"
+        );
+        assert!(!format!("{plan:?}").contains("Sup3r"), "{plan:?}");
+        let login = Plan::from_args(&args(&["--aui-login-path", "/sso/login"])).unwrap();
+        assert_eq!(
+            login.credentials.aui_auth.login().unwrap().path,
+            "/sso/login"
+        );
+    }
+
+    #[test]
+    fn aui_options_fall_back_to_the_config_files_target_section() {
+        let dir =
+            std::env::temp_dir().join(format!("agentproof-check-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("agentproof.toml");
+        let text = "[aui]\napp_id = \"mock-side\"\n\n[target.aui]\nauth = \"none\"\nroutes = [\"getRtcAuthToken\"]\n";
+        std::fs::write(&file, text).unwrap();
+        let path = file.to_str().unwrap();
+        let plan = Plan::from_args(&args(&["--config", path])).unwrap();
+        assert_eq!(plan.credentials.aui_auth.describe(), "none");
+        assert_eq!(plan.aui_routes.describe(), "getRtcAuthToken");
+        let flags_win = Plan::from_args(&args(&[
+            "--config",
+            path,
+            "--aui-auth",
+            "login",
+            "--aui-routes",
+            "all",
+        ]))
+        .unwrap();
+        assert_eq!(
+            flags_win.credentials.aui_auth.describe(),
+            "login at /api/v2/aiagent/login"
+        );
+        assert_eq!(flags_win.aui_routes, aui_target::Required::All);
+        std::fs::write(&file, "[target.aui]\nrotues = \"all\"\n").unwrap();
+        let error = format!(
+            "{:#}",
+            Plan::from_args(&args(&["--config", path])).unwrap_err()
+        );
+        assert!(
+            error.contains("rotues") && error.contains("agentproof.toml"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bad_aui_options_name_their_flag() {
+        for (argv, needle) in [
+            (vec!["--aui-auth", "token:abc"], "--aui-auth"),
+            (
+                vec!["--aui-auth", "none", "--aui-auth", "bearer:x"],
+                "exclude each other",
+            ),
+            (vec!["--aui-login-token", "token"], "--aui-login-token"),
+            (vec!["--aui-login-body", "{user}"], "--aui-login-body"),
+            (vec!["--aui-routes", "startAgent"], "--aui-routes"),
+        ] {
+            let error = Plan::from_args(&args(&argv)).unwrap_err().to_string();
+            assert!(error.contains(needle), "{argv:?}: {error}");
+        }
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! Targets come from `--target PLATFORM=URL`, or from the embedded mocks when there is none.
 //! Credentials come from flags or env (`--alibaba-key ID:SECRET`, ...) and default to the mocks'
 //! demo credentials, so `check --target aui=http://127.0.0.1:18602` works against `agentproof mock`.
+//! How the AUI target authenticates is the user's to name (`--aui-auth`, [`AuiAuth`]); it
+//! defaults to the mock's bearer login.
 
 use anyhow::{anyhow, bail, Result};
+use protocol::request::aui::auth::AuiAuth;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -49,6 +52,9 @@ pub struct Target {
     pub has_clock: bool,
     /// Whether `GET /__admin/faults` answers: server-failure error cases run only then.
     pub has_faults: bool,
+    /// AUI: the routes it serves, when probed (`None`: not probed, every route is taken as
+    /// served: the other platforms and the embedded mocks).
+    pub served: Option<super::aui_target::Served>,
 }
 
 /// `PLATFORM=URL` from `--target`.
@@ -116,6 +122,8 @@ pub struct Credentials {
     pub aui_user: Pair,
     pub aui_app: Pair,
     pub duix_app: Pair,
+    /// How requests to the AUI target authenticate (`--aui-auth`; the login uses `aui_user`).
+    pub aui_auth: AuiAuth,
     /// The secrets given by flag or environment (not the demo ones): never shown or reported.
     pub given: Secrets,
 }
@@ -144,6 +152,7 @@ impl Default for Credentials {
             aui_user: Pair::new(aui.login_user, aui.login_password),
             aui_app: Pair::new(aui.app_id, aui.app_key),
             duix_app: Pair::new(mocks::duix::DEMO_APP_ID, mocks::duix::DEMO_APP_KEY),
+            aui_auth: AuiAuth::default(),
             given: Secrets::default(),
         }
     }

@@ -1,268 +1,49 @@
-//! `agentproof load`: a goose scenario against the embedded mocks or real targets, with
-//! agentproof's own exact SLO verdict and reports.
+//! `agentproof load`: journeys (a built-in scenario or the user's file) against the embedded
+//! mocks or real targets, with agentproof's own exact SLO verdict and reports.
 //!
-//! The split: this file turns the arguments into a [`Setup`] (any error there is a usage error,
-//! exit 2), finds the targets (the embedded mocks, or the given URLs, probed first so an
-//! unreachable one is exit 2 and not a thousand failed requests), runs the attack
-//! ([`attack`]), and writes and prints the verdict. [`recorder`] is the sink the scenarios
-//! record every sample into; [`progress`] the live line.
+//! The split: [`setup`] turns the arguments into a [`Setup`] (any error there is a usage
+//! error, exit 2); this file finds the targets (the embedded mocks, or the given URLs, probed
+//! first so an unreachable one is exit 2 and not a thousand failed requests), runs the attack
+//! (`scenarios::attack`, into the recorder `scenarios::SharedRecorder`, which also counts the
+//! users the journeys start and stop), and writes and prints the verdict; [`blame`] tells a
+//! broken test from a broken target; [`progress`] is the live line; [`catalogue`] prints
+//! `--list`, `--ops` and `--print-scenario`.
 
-mod attack;
+mod blame;
+mod catalogue;
 mod progress;
-mod recorder;
+mod setup;
 mod swarm;
 
+pub use setup::{share_of as share, Setup};
 pub use swarm::run_merge;
 
-use crate::check::target::{parse_target, Credentials};
-use crate::cli::LoadArgs;
 use crate::config::MockConfig;
 use crate::mock_cmd::{Embedded, EmbeddedOptions};
-use crate::net::{now_rfc3339, shown_url, webhook_url};
+use crate::net::{now_rfc3339, shown_url};
 use anyhow::{anyhow, bail, Context, Result};
-use recorder::SharedRecorder;
-use reports::load::{LoadMeta, LoadRecorder, LoadReport, LoadSlo};
-use scenarios::{Plan, ScenarioInfo, Schedule, Targets};
+use reports::load::{LoadMeta, LoadRecorder, LoadReport};
+use scenarios::SharedRecorder;
+use scenarios::{Plan, Schedule, Targets};
+use setup::EMBEDDED_DUIX_QUOTA;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The goose version agentproof embeds (reports name it; a test keeps it equal to Cargo.lock's).
-pub const GOOSE_VERSION: &str = "0.19.0";
-
-/// Sessions the embedded DUIX grants its demo app under load: enough for every user, so a 1009
-/// is never an artefact of the test; the mock's own ceiling.
-const EMBEDDED_DUIX_QUOTA: u32 = 1000;
-
-/// The parsed arguments: what to run, against what, judged how.
-pub struct Setup {
-    pub scenario: &'static ScenarioInfo,
-    pub targets: Vec<(String, String)>,
-    pub credentials: Credentials,
-    pub webhook_bearer: Option<String>,
-    pub dialogue: scenarios::Dialogue,
-    /// `--llm-api-key`, `--llm-model`: what the alibaba-llm calls carry.
-    pub llm_api_key: Option<String>,
-    pub llm_model: String,
-    pub slo: LoadSlo,
-    pub seed: u64,
-    pub users: u64,
-    pub increase_rate: f64,
-    pub run_time_secs: u64,
-    pub rate: Option<f64>,
-    pub report_dir: PathBuf,
-    pub junit: Option<PathBuf>,
-    /// `--baseline`, read before any load so a typo costs nothing.
-    pub baseline: Option<(PathBuf, LoadReport)>,
-    pub dashboard: bool,
-    pub plain_progress: bool,
-    /// `--worker I/N`: this process is worker I of N, with its share of users and rate.
-    pub worker: Option<(u32, u32)>,
-    /// `--start-at`: hold until then.
-    pub start_at: Option<time::OffsetDateTime>,
-}
-
-impl Setup {
-    /// Parses and checks the arguments; every error here is a usage error (exit 2).
-    pub fn from_args(args: &LoadArgs) -> Result<Setup> {
-        let name = args.scenario.as_deref().unwrap_or_default();
-        let scenario = scenarios::find(name).ok_or_else(|| {
-            anyhow!(
-                "--scenario {name:?}: no such scenario; scenarios are {} (agentproof load --list)",
-                names()
-            )
-        })?;
-        let mut slo = LoadSlo {
-            timeout_ms: args.timeout_ms,
-            ..LoadSlo::default()
-        };
-        for rule in &args.slo {
-            slo.parse_rule(rule).map_err(|e| anyhow!("--slo: {e}"))?;
-        }
-        slo.timeout_ms = args.timeout_ms;
-        if let Some(rate) = args.rate {
-            if !(rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0) {
-                bail!("--rate {rate}: requests per second must be above 0 and at most 1000000");
-            }
-        }
-        let (users, rate) = match args.worker {
-            None => (args.users, args.rate),
-            Some((index, count)) => worker_share(args.users, args.rate, index, count)?,
-        };
-        // A worker starts its share of the users at its share of the increase rate.
-        let workers = args.worker.map_or(1.0, |(_, count)| f64::from(count));
-        let increase_rate = args
-            .increase_rate
-            .map_or(users as f64, |rate| rate / workers);
-        if !(increase_rate.is_finite() && increase_rate > 0.0) {
-            bail!("--increase-rate {increase_rate}: users per second must be above 0");
-        }
-        let baseline = match &args.baseline {
-            Some(dir) => {
-                let report = reports::load::read_load_report(dir)
-                    .map_err(|e| anyhow!("--baseline {}: {e}", dir.display()))?;
-                Some((dir.clone(), report))
-            }
-            None => None,
-        };
-        if let Some(junit) = &args.junit {
-            let parent = junit.parent().filter(|p| !p.as_os_str().is_empty());
-            if parent.is_some_and(|p| !p.is_dir()) {
-                bail!("--junit {}: its folder does not exist", junit.display());
-            }
-        }
-        let targets = parse_targets(&args.target)?;
-        if targets.is_empty()
-            && scenario.name == "duix-session-churn"
-            && args.users > u64::from(EMBEDDED_DUIX_QUOTA)
-        {
-            bail!(
-                "--users {}: the embedded DUIX grants at most {EMBEDDED_DUIX_QUOTA} sessions, so more users \
-                 would get 1009 (quota) as a test artefact; use at most {EMBEDDED_DUIX_QUOTA} users or a real --target duix=URL",
-                args.users
-            );
-        }
-        Ok(Setup {
-            scenario,
-            targets,
-            credentials: crate::check::credentials(&args.credentials)?,
-            webhook_bearer: args.webhook_bearer.clone(),
-            llm_api_key: args.llm_api_key.clone().filter(|k| !k.is_empty()),
-            llm_model: args.llm_model.clone(),
-            dialogue: scenarios::Dialogue {
-                sid: args.sid.clone(),
-                dh_code: args.dh_code.clone(),
-            },
-            slo,
-            seed: args.seed.unwrap_or_else(random_seed),
-            users,
-            increase_rate,
-            run_time_secs: args.run_time,
-            rate,
-            report_dir: args.report_dir.clone(),
-            junit: args.junit.clone(),
-            baseline,
-            dashboard: args.dashboard,
-            plain_progress: args.no_progress,
-            worker: args.worker,
-            start_at: args.start_at,
-        })
-    }
-
-    /// Every secret given on the command line or in the environment: never printed or reported.
-    fn secrets(&self) -> Vec<String> {
-        let mut secrets = self.credentials.given.0.clone();
-        secrets.extend(self.webhook_bearer.clone());
-        secrets.extend(self.llm_api_key.clone());
-        secrets
-    }
-}
-
-/// `total` split over `count` workers: worker `index` gets its share, and the shares add up to
-/// `total` exactly (the first `total % count` workers take one more).
-pub fn share(total: u64, index: u32, count: u32) -> u64 {
-    let count = u64::from(count.max(1));
-    total / count + u64::from(u64::from(index) < total % count)
-}
-
-/// Worker `index`'s users and rate (in thousandths of a request per second, so the rate shares
-/// add up exactly too).
-pub(crate) fn worker_share(
-    users: u64,
-    rate: Option<f64>,
-    index: u32,
-    count: u32,
-) -> Result<(u64, Option<f64>)> {
-    if users < u64::from(count) {
-        bail!("--users {users} over --worker .../{count}: every worker needs at least one user");
-    }
-    let rate = match rate {
-        None => None,
-        Some(rate) => {
-            let milli = (rate * 1000.0).round() as u64;
-            let own = share(milli, index, count);
-            if own == 0 {
-                bail!("--rate {rate} over {count} workers leaves worker {index} no requests");
-            }
-            Some(own as f64 / 1000.0)
-        }
-    };
-    Ok((share(users, index, count), rate))
-}
-
-/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook, llm and http.
-fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
-    let mut targets: Vec<(String, String)> = Vec::new();
-    for spec in specs {
-        if let Some(url) = spec.strip_prefix("llm=") {
-            let example = "https://llm.example/v1";
-            let url = crate::net::vendor_url(url, "--target llm=...", "--llm-api-key", example)?;
-            if targets.iter().any(|(p, _)| p == "llm") {
-                bail!("--target {spec:?}: llm is given twice");
-            }
-            targets.push(("llm".to_string(), url));
-            continue;
-        }
-        let (platform, url) = match (spec.strip_prefix("webhook="), spec.strip_prefix("http=")) {
-            (Some(url), _) => (
-                "webhook".to_string(),
-                webhook_url(url, "--target webhook=...", "--webhook-bearer")?,
-            ),
-            // Any server, for the http-get scenario: the URL is used as given, like a webhook's.
-            (_, Some(url)) => (
-                "http".to_string(),
-                webhook_url(url, "--target http=...", "nothing (http-get sends none)")?,
-            ),
-            _ => {
-                let (platform, url) = parse_target(spec).map_err(|e| {
-                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario, llm=URL for alibaba-llm and http=URL for http-get)")
-                })?;
-                (platform.name().to_string(), url)
-            }
-        };
-        if targets.iter().any(|(p, _)| *p == platform) {
-            bail!("--target {spec:?}: {platform} is given twice");
-        }
-        targets.push((platform, url));
-    }
-    Ok(targets)
-}
-
-fn names() -> String {
-    scenarios::SCENARIOS
-        .iter()
-        .map(|s| s.name)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn random_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)
-}
-
-/// `agentproof load --list`.
-fn list() {
-    println!("Scenarios (agentproof load --scenario NAME):");
-    for s in scenarios::SCENARIOS {
-        println!("  {:<20} [{}]", s.name, s.platforms.join(", "));
-        println!(
-            "      {}",
-            s.description
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
-}
+pub use scenarios::GOOSE_VERSION;
 
 /// `agentproof load`: run, write the reports, print the verdict first; exit 0/1 (2 is an error).
-pub async fn run_cli(args: LoadArgs) -> Result<u8> {
+pub async fn run_cli(args: crate::cli::LoadArgs) -> Result<u8> {
     if args.list {
-        list();
+        catalogue::list();
+        return Ok(0);
+    }
+    if args.ops {
+        catalogue::ops();
+        return Ok(0);
+    }
+    if let Some(name) = &args.print_scenario {
+        catalogue::print_scenario(name)?;
         return Ok(0);
     }
     if let Some(workers) = args.workers {
@@ -273,13 +54,15 @@ pub async fn run_cli(args: LoadArgs) -> Result<u8> {
         print_plan(&setup);
         return Ok(0);
     }
+    let shape = match &setup.stages {
+        Some(stages) => format!("stages {}", stages_text(stages)),
+        None => format!("{} users, {} s", setup.users, setup.run_time_secs),
+    };
     eprintln!(
-        "agentproof load: scenario {}, seed {} (replay with --seed {}), {} users, {} s{}",
-        setup.scenario.name,
+        "agentproof load: scenario {}, seed {} (replay with --seed {}), {shape}{}",
+        setup.name(),
         setup.seed,
         setup.seed,
-        setup.users,
-        setup.run_time_secs,
         setup
             .rate
             .map(|r| format!(", {r} req/s scheduled"))
@@ -297,26 +80,56 @@ pub async fn run_cli(args: LoadArgs) -> Result<u8> {
     finish(&setup, report)
 }
 
-/// `--dry-run`: what would run, and exit.
+/// `--dry-run`: what would run, and exit (the journeys compiled, the feeders read, the
+/// shares checked: nothing is sent).
 fn print_plan(setup: &Setup) {
+    let journeys = &setup.journeys;
     println!(
         "scenario {} ({})",
-        setup.scenario.name,
-        setup.scenario.platforms.join(", ")
+        setup.name(),
+        setup.platforms().join(", ")
     );
+    if let Some(file) = &setup.scenario_file {
+        println!("journey file {}: checked", file.display());
+    }
+    for journey in &journeys.journeys {
+        println!(
+            "  journey {:?}: weight {}, {} on start, {} steps, {} on stop",
+            journey.name,
+            journey.weight,
+            count_steps(&journey.on_start),
+            count_steps(&journey.steps),
+            count_steps(&journey.on_stop)
+        );
+    }
+    for feeder in &journeys.feeders {
+        println!(
+            "  feeder {:?}: {} rows, columns {}",
+            feeder.name,
+            feeder.len(),
+            feeder.columns.join(", ")
+        );
+    }
     if let Some((index, count)) = setup.worker {
         println!("worker {index} of {count}");
     }
+    let shape = match &setup.stages {
+        Some(stages) => format!("stages {}", stages_text(stages)),
+        None => format!(
+            "users {}, {} new per second, {} s",
+            setup.users, setup.increase_rate, setup.run_time_secs
+        ),
+    };
     println!(
-        "users {}, {} new per second, {} s, rate {}, seed {}",
-        setup.users,
-        setup.increase_rate,
-        setup.run_time_secs,
+        "{shape}, rate {}, seed {}",
         setup
             .rate
             .map_or("closed loop".to_string(), |r| format!("{r}/s")),
         setup.seed
     );
+    if setup.platforms().contains(&"aui") && !setup.targets.is_empty() {
+        println!("aui auth {}", setup.credentials.aui_auth.describe());
+    }
     match setup.targets.is_empty() {
         true => println!("targets: the embedded mocks"),
         false => {
@@ -333,6 +146,29 @@ fn print_plan(setup: &Setup) {
         setup.slo.describe(),
         setup.report_dir.display()
     );
+    for (route, slo) in &setup.route_slos {
+        println!("  {route}: SLO {}", slo.describe());
+    }
+}
+
+/// Steps of a list, loops counted by their steps.
+fn count_steps(steps: &[scenarios::journey::Step]) -> usize {
+    steps
+        .iter()
+        .map(|s| match s {
+            scenarios::journey::Step::Loop { steps, .. } => count_steps(steps),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Stages as `--stages` takes them: `20,30s;20,120s;0,10s`.
+fn stages_text(stages: &[(u64, u64)]) -> String {
+    stages
+        .iter()
+        .map(|(users, secs)| format!("{users},{secs}s"))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Waits until `at` (a worker's `--start-at`), saying so; at once when it has passed.
@@ -353,7 +189,10 @@ async fn hold_until(at: time::OffsetDateTime) {
 /// The targets: the embedded mocks when none is given, else the given ones, each reachable.
 async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Option<Embedded>)> {
     if setup.targets.is_empty() {
-        let mut config = MockConfig::default();
+        let mut config = match &setup.mock_config {
+            Some(config) => config.clone(),
+            None => MockConfig::default(),
+        };
         for app in &mut config.duix.apps {
             app.quota = EMBEDDED_DUIX_QUOTA;
         }
@@ -366,11 +205,11 @@ async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Opt
             .collect();
         return Ok((targets, Some(embedded)));
     }
-    for platform in setup.scenario.platforms {
+    for platform in setup.platforms() {
         if !setup.targets.iter().any(|(p, _)| p == platform) {
             bail!(
-                "--scenario {} drives {platform}: give --target {platform}=URL (or no --target at all, for the embedded mocks)",
-                setup.scenario.name
+                "scenario {} drives {platform}: give --target {platform}=URL (or a [targets] {platform} in the journey file; or no target at all, for the embedded mocks)",
+                setup.name()
             );
         }
     }
@@ -397,13 +236,16 @@ async fn run_with_targets(
     embedded: Option<&Embedded>,
 ) -> Result<LoadReport> {
     let credentials = match embedded {
-        Some(embedded) => Credentials::from_info(&embedded.info),
+        Some(embedded) => crate::check::target::Credentials::from_info(&embedded.info),
         None => setup.credentials.clone(),
     };
-    let recorder = Arc::new(SharedRecorder::new(LoadRecorder::new(
-        setup.slo.clone(),
-        setup.rate.is_some(),
-    )));
+    let mut recorder = LoadRecorder::new(setup.slo, setup.rate.is_some());
+    for (route, slo) in &setup.route_slos {
+        recorder
+            .set_route_slo(route, *slo)
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    let recorder = Arc::new(SharedRecorder::new(recorder));
     let get = |p: &str| targets.get(p).cloned();
     let plan = Arc::new(Plan {
         targets: Targets {
@@ -417,6 +259,7 @@ async fn run_with_targets(
         credentials: scenarios::Credentials {
             alibaba: pair(&credentials.alibaba_key),
             aui_user: pair(&credentials.aui_user),
+            aui_auth: credentials.aui_auth.clone(),
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
             duix_dialogue: setup.dialogue.clone(),
@@ -436,17 +279,14 @@ async fn run_with_targets(
             .map(|rate| Schedule::new(rate, usize::try_from(setup.users).unwrap_or(usize::MAX))),
         timeout: Duration::from_millis(setup.slo.timeout_ms),
         seed: setup.seed,
-        // The ramp, the planned run time and a second of grace: no request is sent after it.
-        deadline: Some(
-            Instant::now()
-                + Duration::from_secs_f64(setup.users as f64 / setup.increase_rate)
-                + Duration::from_secs(setup.run_time_secs + 1),
-        ),
+        // The ramp and the run time, or the stages, and a second of grace: no request is sent
+        // after it.
+        deadline: Some(Instant::now() + Duration::from_secs_f64(setup.planned_secs() + 1.0)),
+        first_user: setup.first_user,
     });
-    let scenario = scenarios::build(setup.scenario.name, &plan)?;
+    let scenarios = scenarios::journey::scenarios(&setup.journeys, &plan)?;
     let host = setup
-        .scenario
-        .platforms
+        .platforms()
         .iter()
         .find_map(|p| targets.get(*p))
         .cloned()
@@ -460,20 +300,29 @@ async fn run_with_targets(
     };
     let started = Instant::now();
     let ramp = progress::Ramp {
+        planned_secs: setup.planned_secs(),
+    };
+    let ticker = progress::spawn(recorder.clone(), ramp, setup.plain_progress);
+    let attack = scenarios::attack::AttackOptions {
         users: setup.users,
         increase_rate: setup.increase_rate,
         run_time_secs: setup.run_time_secs,
+        stages: setup.stages.clone(),
+        timeout_ms: setup.slo.timeout_ms,
+        report_dir: setup.report_dir.clone(),
+        dashboard: setup.dashboard,
     };
-    let ticker = progress::spawn(recorder.clone(), ramp, setup.plain_progress);
-    let ended = attack::run(scenario, setup, &host).await;
+    let ended = scenarios::attack::run(scenarios, &attack, &host)
+        .await
+        .map_err(|e| anyhow!("{e}"));
     ticker.abort();
     progress::finish(setup.plain_progress);
     let ended = ended?;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let meta = LoadMeta {
-        scenario: setup.scenario.name.to_string(),
+        scenario: setup.name().to_string(),
         scenario_description: setup
-            .scenario
+            .journeys
             .description
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -486,7 +335,7 @@ async fn run_with_targets(
         rate_per_sec: setup.rate,
         targets: targets
             .iter()
-            .filter(|(p, _)| setup.scenario.platforms.contains(&p.as_str()))
+            .filter(|(p, _)| setup.platforms().contains(&p.as_str()))
             .map(|(p, u)| (p.clone(), shown_url(u)))
             .collect(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -538,7 +387,11 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
         std::fs::write(junit, reports::render::load::junit::render(&report))
             .with_context(|| format!("cannot write --junit {}", junit.display()))?;
     }
-    println!("{}", report.verdict_line());
+    let target_broke = blame::broken_sign_in(&report);
+    match &target_broke {
+        Some(why) => println!("{}; {why}", report.verdict_line()),
+        None => println!("{}", report.verdict_line()),
+    }
     for line in report.route_lines() {
         println!("  {line}");
     }
@@ -568,7 +421,7 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
         setup.report_dir.display(),
         written.html.display()
     );
-    if let Some(why) = broken_test(&report) {
+    if let Some(why) = blame::broken_test(&report) {
         bail!("the test broke, not the target's SLO: {why}");
     }
     if setup.worker.is_some() {
@@ -579,42 +432,13 @@ fn finish(setup: &Setup, mut report: LoadReport) -> Result<u8> {
         }
         return Ok(0);
     }
-    Ok(u8::try_from(report.exit_code()).unwrap_or(1))
-}
-
-/// Why a run says nothing about the target's service level (exit 2, not 1): no request ever
-/// finished, every login was refused, or the target never answered at all.
-fn broken_test(report: &LoadReport) -> Option<String> {
-    if report.total_requests() == 0 {
-        return Some("no request finished".into());
-    }
-    let first_reason = |route: &str| {
-        report
-            .errors
-            .iter()
-            .find(|e| e.route == route)
-            .map_or(String::new(), |e| e.reason.clone())
-    };
-    if let Some(login) = report
-        .routes
-        .iter()
-        .find(|r| r.route.ends_with("/login") && r.count > 0 && r.errors == r.count)
-    {
-        let why = first_reason(&login.route);
-        return Some(format!("every login failed ({why}): check --aui-user"));
-    }
-    let unanswered =
-        |reason: &str| reason.starts_with("cannot connect") || reason.starts_with("no answer");
-    if report.total_errors() == report.total_requests()
-        && report.errors.iter().all(|e| unanswered(&e.reason))
-    {
-        let why = report
-            .errors
-            .first()
-            .map_or(String::new(), |e| e.reason.clone());
-        return Some(format!("the target never answered ({why})"));
-    }
-    None
+    let code = u8::try_from(report.exit_code()).unwrap_or(1);
+    // A sign-in answered wrongly every time fails the target even if no rule saw enough of it.
+    Ok(if target_broke.is_some() {
+        code.max(1)
+    } else {
+        code
+    })
 }
 
 /// The command line as typed, with every secret value replaced by `***`.
@@ -690,52 +514,6 @@ mod tests {
         assert!(
             entry.contains(&format!("version = \"{GOOSE_VERSION}\"")),
             "{entry}"
-        );
-    }
-
-    #[test]
-    fn webhook_targets_are_read_beside_the_platforms() {
-        let targets = parse_targets(&[
-            "webhook=http://127.0.0.1:9000/hook/".into(),
-            "aui=http://127.0.0.1:1".into(),
-        ])
-        .unwrap();
-        assert_eq!(
-            targets[0],
-            ("webhook".into(), "http://127.0.0.1:9000/hook/".into())
-        );
-        assert_eq!(targets[1].0, "aui");
-        let keyed = parse_targets(&["webhook=https://v.example/h?key=k1".into()]).unwrap();
-        assert_eq!(keyed[0].1, "https://v.example/h?key=k1", "used as given");
-        assert_eq!(shown_url(&keyed[0].1), "https://v.example/h?***");
-        for bad in ["webhook=ftp://x", "webhook=nope", "webhook=http://u:p@x/"] {
-            assert!(parse_targets(&[bad.into()]).is_err(), "{bad}");
-        }
-        let twice = parse_targets(&["aui=http://a".into(), "aui=http://b".into()]).unwrap_err();
-        assert!(twice.to_string().contains("given twice"), "{twice}");
-        let unknown = parse_targets(&["zoom=http://a".into()]).unwrap_err();
-        assert!(unknown.to_string().contains("webhook=URL"), "{unknown}");
-    }
-
-    #[test]
-    fn worker_shares_add_up_exactly() {
-        for (total, count) in [(10, 4), (7, 7), (1001, 3), (5, 1)] {
-            let sum: u64 = (0..count).map(|i| share(total, i, count)).sum();
-            assert_eq!(sum, total, "{total} over {count}");
-        }
-        let rates: Vec<f64> = (0..3)
-            .map(|i| worker_share(3, Some(100.0), i, 3).unwrap().1.unwrap())
-            .collect();
-        assert_eq!(
-            rates
-                .iter()
-                .map(|r| (r * 1000.0).round() as u64)
-                .sum::<u64>(),
-            100_000
-        );
-        assert!(
-            worker_share(2, None, 0, 4).is_err(),
-            "a worker without users"
         );
     }
 

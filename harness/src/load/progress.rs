@@ -2,17 +2,16 @@
 //! so far. On a terminal (stderr) it is redrawn every second in place; elsewhere (CI logs) a plain
 //! line is printed every five seconds. stdout stays for the verdict.
 
-use super::recorder::SharedRecorder;
+use scenarios::SharedRecorder;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where the users stand, for the line: how many are configured and how fast they start.
+/// The run's planned length, for the line.
 #[derive(Clone, Copy)]
 pub struct Ramp {
-    pub users: u64,
-    pub increase_rate: f64,
-    pub run_time_secs: u64,
+    /// Seconds from the first user's start to the planned end (ramp and run time, or stages).
+    pub planned_secs: f64,
 }
 
 /// Prints progress until the returned handle is aborted.
@@ -36,8 +35,8 @@ pub fn spawn(
             let line = format!(
                 "{:>6.0}s of ~{}s  users {:>5}  {:>8.0} req/s  {:>9} requests  {:>6} errors  p95 {:.1} ms",
                 elapsed,
-                ramp_secs(ramp) + ramp.run_time_secs,
-                users_at(ramp, elapsed),
+                ramp.planned_secs.ceil(),
+                progress.users,
                 rate,
                 progress.requests,
                 progress.errors,
@@ -58,33 +57,5 @@ pub fn spawn(
 pub fn finish(plain: bool) {
     if !plain && std::io::stderr().is_terminal() {
         eprintln!();
-    }
-}
-
-/// Seconds the ramp-up takes.
-fn ramp_secs(ramp: Ramp) -> u64 {
-    (ramp.users as f64 / ramp.increase_rate.max(0.001)).ceil() as u64
-}
-
-/// Users started by `elapsed` seconds (goose starts `increase_rate` a second).
-fn users_at(ramp: Ramp, elapsed: f64) -> u64 {
-    ((elapsed * ramp.increase_rate).floor() as u64 + 1).min(ramp.users)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn users_ramp_up_at_the_increase_rate() {
-        let ramp = Ramp {
-            users: 10,
-            increase_rate: 2.0,
-            run_time_secs: 30,
-        };
-        assert_eq!(users_at(ramp, 0.0), 1);
-        assert_eq!(users_at(ramp, 2.0), 5);
-        assert_eq!(users_at(ramp, 60.0), 10);
-        assert_eq!(ramp_secs(ramp), 5);
     }
 }

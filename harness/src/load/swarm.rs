@@ -5,7 +5,8 @@
 //! Without `--target`, this process starts the embedded mocks once and points every worker at
 //! them: the workers load one set of mocks, as they would load one real target.
 
-use super::{Setup, EMBEDDED_DUIX_QUOTA};
+use super::setup::{worker_share, EMBEDDED_DUIX_QUOTA};
+use super::Setup;
 use crate::cli::LoadArgs;
 use crate::config::MockConfig;
 use crate::mock_cmd::{Embedded, EmbeddedOptions};
@@ -31,14 +32,14 @@ const PARENT_ONLY: [&str; 9] = [
 pub async fn run_local(args: &LoadArgs, workers: u32) -> Result<u8> {
     // Checks every argument (and each worker's share) before anything starts.
     let setup = Setup::from_args(args)?;
-    super::worker_share(args.users, args.rate, 0, workers)?;
+    worker_share(setup.users, setup.rate, 0, workers)?;
     let embedded = match args.target.is_empty() {
         true => Some(embedded_mocks().await?),
         false => None,
     };
     let mut passed = worker_args(std::env::args().skip(2).collect());
     if let Some(mocks) = &embedded {
-        for platform in setup.scenario.platforms {
+        for platform in setup.platforms() {
             let url = mocks
                 .url(platform)
                 .ok_or_else(|| anyhow!("the embedded mocks have no {platform}"))?;

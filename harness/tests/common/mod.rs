@@ -1,8 +1,11 @@
 //! What several test files do with a running `agentproof mock` process: wait for its
-//! `--info-file`, then for each server's health endpoint (readiness by polling, never a sleep).
+//! `--info-file`, then for each server's health endpoint (readiness by polling, never a sleep);
+//! and [`sample_aui`], an AUI app server shaped like Alibaba's official sample.
 
 // Each test file is its own crate and uses only some of these.
 #![allow(dead_code)]
+
+pub mod sample_aui;
 
 use serde_json::Value;
 use std::path::Path;

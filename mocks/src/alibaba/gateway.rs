@@ -348,36 +348,25 @@ fn check_v3(
     })
 }
 
-/// Verifies with today's canonical query, then with the old Python util's form (`k` instead of
-/// `k=` for empty values), which only differs when some value is empty.
+/// Verifies with today's canonical query, then with the old Python util's form
+/// ([`v3::verify_request`]).
 fn verify_v3(
     request: &ApiRequest,
     auth: &v3::Authorization,
     secret: &str,
     hash: &str,
 ) -> Result<(), ApiError> {
-    let build = |legacy: bool| {
-        let f = if legacy {
-            v3::canonical_request_legacy
-        } else {
-            v3::canonical_request
-        };
-        f(
-            &request.method,
-            &request.path,
-            &request.query,
-            &request.headers,
-            &auth.signed_headers,
-            hash,
-        )
-        .map_err(|e| incomplete(&format!("signed header {} is missing", e.name)))
+    let received = v3::Received {
+        method: &request.method,
+        path: &request.path,
+        params: &request.query,
+        headers: &request.headers,
+        payload_hash: hash,
     };
-    if v3::verify(&build(false)?, secret, &auth.signature).is_ok() {
-        return Ok(());
-    }
-    let has_empty = request.query.iter().any(|(_, v)| v.is_empty());
-    if has_empty && v3::verify(&build(true)?, secret, &auth.signature).is_ok() {
-        return Ok(());
-    }
-    Err(ApiError::signature_does_not_match(None))
+    v3::verify_request(&received, auth, secret).map_err(|e| match e {
+        v3::RequestSignatureError::MissingSignedHeader(e) => {
+            incomplete(&format!("signed header {} is missing", e.name))
+        }
+        v3::RequestSignatureError::Mismatch => ApiError::signature_does_not_match(None),
+    })
 }

@@ -21,6 +21,11 @@ pub struct AuiConfig {
     pub login_user: String,
     /// That user's password.
     pub login_password: String,
+    /// More users the login route accepts, beside `login_user`: a load test's many accounts.
+    pub users: Vec<LoginUser>,
+    /// A CSV file of more users (a header row naming `user` and `password` columns), read when
+    /// the configuration is loaded, relative to the configuration file; its rows join `users`.
+    pub users_file: String,
     /// HMAC-SHA256 key of the bearer tokens. Empty (the default): a random key per process, so
     /// tokens do not survive a restart and no published key can forge one. Set it when several
     /// instances must accept each other's tokens.
@@ -31,6 +36,14 @@ pub struct AuiConfig {
     pub upstream: UpstreamConfig,
     /// The agent started for each `workflow_type` when a request names none.
     pub agents: AgentIds,
+}
+
+/// A user the login route accepts.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LoginUser {
+    pub user: String,
+    pub password: String,
 }
 
 /// Where ICE is, and the AccessKey that signs calls to it.
@@ -78,11 +91,46 @@ impl Default for AuiConfig {
             auth: true,
             login_user: DEMO_USER.into(),
             login_password: DEMO_PASSWORD.into(),
+            users: Vec::new(),
+            users_file: String::new(),
             jwt_secret: String::new(),
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             upstream: UpstreamConfig::default(),
             agents: AgentIds::default(),
         }
+    }
+}
+
+impl AuiConfig {
+    /// Reads `users_file` (relative to `base`, the configuration file's folder) into `users`.
+    pub fn read_users_file(&mut self, base: &std::path::Path) -> Result<(), String> {
+        if self.users_file.is_empty() {
+            return Ok(());
+        }
+        let path = base.join(&self.users_file);
+        let shown = path.display();
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(&path)
+            .map_err(|e| format!("[aui] users_file {shown}: {e}"))?;
+        let header = reader
+            .headers()
+            .map_err(|e| format!("[aui] users_file {shown}: {e}"))?
+            .clone();
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let (Some(user), Some(password)) = (column("user"), column("password")) else {
+            return Err(format!(
+                "[aui] users_file {shown}: its header row must name a user and a password column"
+            ));
+        };
+        for (n, row) in reader.records().enumerate() {
+            let row = row.map_err(|e| format!("[aui] users_file {shown}: row {}: {e}", n + 2))?;
+            self.users.push(LoginUser {
+                user: row.get(user).unwrap_or_default().to_string(),
+                password: row.get(password).unwrap_or_default().to_string(),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ use super::config::AuiConfig;
 use super::upstream::Upstream;
 use crate::clock::VirtualClock;
 use rand::RngCore;
+use sha2::Digest;
 
 /// Shared by the AUI routes, behind an `Arc`.
 pub struct AuiState {
@@ -18,6 +19,8 @@ pub struct AuiState {
     pub upstream: Upstream,
     /// HMAC key of the bearer tokens: the configured secret, or 32 random bytes when it is empty.
     pub jwt_key: Vec<u8>,
+    /// The SHA-256 of each further user's password (`[aui] users`), by user name.
+    pub users: std::collections::HashMap<String, [u8; 32]>,
 }
 
 impl AuiState {
@@ -31,7 +34,13 @@ impl AuiState {
             config.jwt_secret.as_bytes().to_vec()
         };
         let upstream = Upstream::new(config.upstream.clone(), clock.clone());
+        let users = config
+            .users
+            .iter()
+            .map(|u| (u.user.clone(), sha2::Sha256::digest(&u.password).into()))
+            .collect();
         Self {
+            users,
             config,
             clock,
             upstream,

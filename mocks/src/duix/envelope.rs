@@ -51,16 +51,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The status a business code answers with. `-1` and `40002` are 500 here; a malformed request
-/// uses [`ApiError::bad_request`] instead (400).
+/// The status a business code answers with ([`DuixError::status`]). `-1` and `40002` are 500
+/// here; a malformed request uses [`ApiError::bad_request`] instead (400).
 pub fn status_of(error: &DuixError) -> StatusCode {
-    match error.code {
-        "0" => StatusCode::OK,
-        "1005" | "1006" | "40001" => StatusCode::UNAUTHORIZED,
-        "1007" | "2002" => StatusCode::NOT_FOUND,
-        "1009" => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// `{"code": code, "message", "data": null, "success": false}` with `status`.

@@ -16,6 +16,22 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// The codes by which the gateway refuses the caller (its AccessKey, its secret, its rights or
+/// its clock) rather than the request: a test whose calls all get one of these says nothing
+/// about the service, only that its credentials are wrong.
+pub const CREDENTIAL_REFUSALS: [&str; 5] = [
+    "InvalidAccessKeyId.NotFound",
+    "InvalidAccessKeyId.Inactive",
+    "SignatureDoesNotMatch",
+    "Forbidden.RAM",
+    "InvalidTimeStamp.Expired",
+];
+
+/// Whether `code` is one of [`CREDENTIAL_REFUSALS`].
+pub fn is_credential_refusal(code: &str) -> bool {
+    CREDENTIAL_REFUSALS.contains(&code)
+}
+
 impl ApiError {
     /// An error with any code, status and message.
     pub fn new(code: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
@@ -229,6 +245,50 @@ impl ApiError {
     }
 }
 
+/// Every `Code` the RTC and ICE gateways and actions answer with, and the HTTP statuses each
+/// comes with: the constructors above, the actions' own codes (PROTOCOLS.md §3) and
+/// `RequestTooLarge` at each size limit. `Missing{Name}` is a family ([`catalogued_statuses`]).
+/// A proxy or checker judges an answer's `Code` and status against this table.
+pub const CATALOGUE: &[(&str, &[u16])] = &[
+    ("InvalidAccessKeyId.NotFound", &[404]),
+    ("InvalidAccessKeyId.Inactive", &[400]),
+    ("IncompleteSignature", &[400]),
+    ("InvalidTimeStamp.Format", &[400]),
+    ("InvalidTimeStamp.Expired", &[400]),
+    ("SignatureNonceUsed", &[400]),
+    ("InvalidSignatureMethod", &[400]),
+    ("SignatureDoesNotMatch", &[400]),
+    ("InvalidVersion", &[400]),
+    ("InvalidAction.NotFound", &[404]),
+    ("InvalidApi.NotFound", &[404]),
+    ("MissingParameter", &[400]),
+    ("InvalidParameter", &[400]),
+    ("InvalidParameter.Format", &[400]),
+    ("Throttling", &[400]),
+    ("Throttling.User", &[400]),
+    ("UnsupportedHTTPMethod", &[400, 403]),
+    ("Forbidden.RAM", &[403]),
+    ("InternalError", &[500]),
+    ("ServiceUnavailable", &[503]),
+    ("NotFound", &[404]),
+    ("RequestTooLarge", &[413, 414, 431]),
+    ("InvalidAppId.NotFound", &[404]),
+    ("TaskAlreadyExists", &[400]),
+    ("IncorrectTaskStatus", &[400]),
+    ("IncorrectInstanceStatus", &[400]),
+];
+
+/// The HTTP statuses `code` is answered with, when the catalogue knows it: a code of
+/// [`CATALOGUE`], or `Missing{Name}` (400) for any parameter name.
+pub fn catalogued_statuses(code: &str) -> Option<&'static [u16]> {
+    if let Some((_, statuses)) = CATALOGUE.iter().find(|(c, _)| *c == code) {
+        return Some(statuses);
+    }
+    let name = code.strip_prefix("Missing")?;
+    let is_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
+    is_name.then_some(&[400])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +323,27 @@ mod tests {
     }
 
     #[test]
+    fn the_credential_refusals_are_catalog_codes_and_only_about_the_caller() {
+        let catalog = [
+            ApiError::invalid_access_key_not_found(),
+            ApiError::invalid_access_key_inactive(),
+            ApiError::signature_does_not_match(None),
+            ApiError::forbidden_ram(),
+            ApiError::invalid_timestamp_expired(),
+        ];
+        for error in &catalog {
+            assert!(is_credential_refusal(&error.code), "{}", error.code);
+        }
+        for error in [
+            ApiError::missing_parameter("InstanceId"),
+            ApiError::internal_error(),
+            ApiError::not_found("InstanceId", "x"),
+        ] {
+            assert!(!is_credential_refusal(&error.code), "{}", error.code);
+        }
+    }
+
+    #[test]
     fn statuses_follow_the_table() {
         let cases = [
             (ApiError::invalid_access_key_not_found(), 404),
@@ -279,5 +360,43 @@ mod tests {
         }
         assert!(ApiError::throttling_user().is_client_error());
         assert!(!ApiError::internal_error().is_client_error());
+    }
+
+    #[test]
+    fn every_constructor_is_catalogued_with_its_status() {
+        let all = [
+            ApiError::invalid_access_key_not_found(),
+            ApiError::invalid_access_key_inactive(),
+            ApiError::incomplete_signature(),
+            ApiError::invalid_timestamp_format(),
+            ApiError::invalid_timestamp_expired(),
+            ApiError::signature_nonce_used(),
+            ApiError::invalid_signature_method(),
+            ApiError::signature_does_not_match(None),
+            ApiError::invalid_version(),
+            ApiError::invalid_action_not_found(),
+            ApiError::missing_parameter("InstanceId"),
+            ApiError::invalid_parameter("Expire", ""),
+            ApiError::invalid_parameter_format(),
+            ApiError::throttling(),
+            ApiError::throttling_user(),
+            ApiError::unsupported_http_method(),
+            ApiError::forbidden_ram(),
+            ApiError::internal_error(),
+            ApiError::service_unavailable(),
+            ApiError::not_found("InstanceId", "x"),
+            ApiError::request_too_large(),
+        ];
+        for error in all {
+            let statuses = catalogued_statuses(&error.code);
+            assert!(
+                statuses.is_some_and(|s| s.contains(&error.status)),
+                "{}: {statuses:?}",
+                error.code
+            );
+        }
+        assert_eq!(catalogued_statuses("MissingTaskId"), Some(&[400][..]));
+        assert_eq!(catalogued_statuses("Missing"), None);
+        assert_eq!(catalogued_statuses("NoSuchCode"), None);
     }
 }

@@ -65,9 +65,35 @@ impl DuixError {
         Self::ALL.into_iter().find(|e| e.code == code)
     }
 
+    /// Whether the code refuses the caller's credentials (no token, a token that does not
+    /// verify or has expired, an unknown app or wrong key) rather than the request.
+    pub fn is_credential_refusal(&self) -> bool {
+        [
+            Self::TOKEN_REQUIRED,
+            Self::TOKEN_INVALID,
+            Self::INVALID_APP_CREDENTIALS,
+        ]
+        .contains(self)
+    }
+
     /// Whether this is the success code (the envelope's `success: true`).
     pub fn is_success(&self) -> bool {
         self.code == Self::OK.code
+    }
+
+    /// The HTTP status the mocks answer this code with: 200 for success, 401 for the token and
+    /// app refusals, 404 for what does not exist, 429 for the quota, 500 for the server's own
+    /// failures. DUIX documents no statuses (the real platform is believed to answer 200 with the
+    /// code in the envelope), so a judge accepts this status or 200; a malformed request is
+    /// `-1` with 400.
+    pub fn status(&self) -> u16 {
+        match self.code {
+            "0" => 200,
+            "1005" | "1006" | "40001" => 401,
+            "1007" | "2002" => 404,
+            "1009" => 429,
+            _ => 500,
+        }
     }
 }
 
@@ -98,6 +124,8 @@ mod tests {
         assert_eq!(DuixError::from_code("1234"), None);
         assert!(DuixError::OK.is_success());
         assert!(!DuixError::TOKEN_INVALID.is_success());
+        assert!(DuixError::INVALID_APP_CREDENTIALS.is_credential_refusal());
+        assert!(!DuixError::QUOTA_EXHAUSTED.is_credential_refusal());
     }
 
     #[test]

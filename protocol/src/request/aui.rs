@@ -1,5 +1,8 @@
 //! The AUI Kits v2 app server's requests: JSON POSTs under `/api/v2/aiagent/`, with the bearer
-//! token its login hands out (PROTOCOLS.md §4.2).
+//! token its login hands out (PROTOCOLS.md §4.2), or whatever other auth the team's server wants
+//! ([`auth`]).
+
+pub mod auth;
 
 use super::HttpRequest;
 

@@ -9,7 +9,8 @@
 //!
 //! - [`alibaba`]: an OpenAPI RPC call signed with V3 (`POST /?<params>`, as the official SDKs
 //!   send it), the API version of each action, its route name;
-//! - [`aui`]: the AUI app server's JSON POSTs with the bearer token of its login;
+//! - [`aui`]: the AUI app server's JSON POSTs, authenticated as the user says ([`aui::auth`]: our
+//!   bearer login, a given bearer token, fixed headers, or nothing);
 //! - [`duix`]: the DUIX openapi-v2 GETs with the app's JWT in the `token` header or `sig` query.
 //!
 //! ```

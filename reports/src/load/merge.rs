@@ -7,7 +7,9 @@
 //!
 //! * **refusals** ([`LoadMergeError`]): no report, a report that is not a worker report,
 //!   workers of different sizes of run, a worker index out of range or given twice, different
-//!   scenarios, SLOs or schedule kinds, a `started_at` that is not RFC 3339, and missing workers
+//!   scenarios, SLOs or schedule kinds, a route two workers judged by different SLOs (its own
+//!   or the run's: [`RouteResult::slo`]; a route only one worker measured is compared with
+//!   nothing), a `started_at` that is not RFC 3339, and missing workers
 //!   (`3 of 4 workers: worker 2 missing`) unless `allow_partial`, which merges what is there and
 //!   says so in [`LoadMeta::partial`].
 //! * **routes**, exact: a union by route name; count, errors and timeouts add; each
@@ -15,14 +17,19 @@
 //!   counters `under_limit` and `reached_timeout`, and its summary is recomputed from the
 //!   merged histogram. Histograms share the crate's fixed bounds, so the merged p50/p95/p99/max
 //!   equal those of one histogram of all samples, and the verdict, read from the exact counters,
-//!   equals that of one recorder that recorded everything.
+//!   equals that of one recorder that recorded everything. A route keeps its own SLO, the same
+//!   in every worker that has the route.
 //! * **series**, per second, lined up on wall-clock time: worker second `k` is second
 //!   `k + offset` of the merge, `offset` being the worker's `started_at` minus the earliest one,
 //!   rounded to the nearest second. The merged series runs contiguously from the earliest start
 //!   to the last second any worker has. Requests and errors add exactly and `max_ms` is the
 //!   maximum; the p50 and p95 of a second cannot be merged exactly from per-second summaries:
 //!   the merge takes the request-weighted mean of the workers' p50 and the largest of their
-//!   p95. The series is a picture; the exact numbers are the route histograms.
+//!   p95. Users add: each worker's second holds the most users it had at any moment of that
+//!   second, so the sum is the users of the whole run in that second when the workers' peaks
+//!   coincide, and at most one second's starts above it when they do not (workers start their
+//!   users at the same instants, so a ramp adds up). The series is a picture; the exact
+//!   numbers are the route histograms.
 //! * **errors**: counts add per (route, reason), bounded by the same 200-pair cap as the
 //!   recorder (pairs are taken worker by worker, most frequent first; once the cap is reached,
 //!   new reasons are pooled under [`OTHER_REASONS`](super::OTHER_REASONS)), sorted as the
@@ -161,6 +168,20 @@ pub enum LoadMergeError {
         /// Its SLO.
         other: LoadSlo,
     },
+    /// Two workers judged one route by different SLOs (a route's own, or the run's).
+    #[error("route {route:?} was judged against {} by worker {first_worker} but against {} by worker {other_worker}: the merged route could not be judged once (were the workers given the same journey file?)", .first.describe(), .other.describe())]
+    RouteSlo {
+        /// The route.
+        route: String,
+        /// The lowest worker index that has the route.
+        first_worker: u32,
+        /// The SLO it judged the route by.
+        first: LoadSlo,
+        /// The worker that disagrees.
+        other_worker: u32,
+        /// The SLO it judged the route by.
+        other: LoadSlo,
+    },
     /// One worker ran a `--rate` schedule and another did not.
     #[error("worker {scheduled_worker} ran a --rate schedule (judged as due) but worker {closed_worker} ran closed-loop users (judged as sent): reports of different runs")]
     Schedule {
@@ -246,7 +267,7 @@ pub fn merge(
     let series = merge_series(&reports, &offsets_ms);
     let errors = merge_errors(&reports);
     let meta = merge_meta(&reports, first, partial);
-    let (slo, judged) = (reports[0].slo.clone(), reports[0].judged);
+    let (slo, judged) = (reports[0].slo, reports[0].judged);
 
     let mut routes: BTreeMap<String, RouteResult> = BTreeMap::new();
     for report in reports {
@@ -325,9 +346,9 @@ fn check(
         if r.slo != first.slo {
             return Err(LoadMergeError::Slo {
                 first_worker: index_of(first),
-                first: first.slo.clone(),
+                first: first.slo,
                 other_worker: index_of(r),
-                other: r.slo.clone(),
+                other: r.slo,
             });
         }
         if r.is_scheduled() != first.is_scheduled() {
@@ -342,6 +363,7 @@ fn check(
             });
         }
     }
+    check_route_slos(reports)?;
     let missing: Vec<u32> = (0..head.count).filter(|i| !seen.contains(i)).collect();
     if missing.is_empty() {
         return Ok(None);
@@ -356,6 +378,29 @@ fn check(
             note,
         })
     }
+}
+
+/// Every route judged by the same SLO in every worker that measured it; `reports` sorted by
+/// worker index and sharing the run's SLO.
+fn check_route_slos(reports: &[LoadReport]) -> Result<(), LoadMergeError> {
+    let mut first: BTreeMap<&str, (u32, LoadSlo)> = BTreeMap::new();
+    for report in reports {
+        for route in &report.routes {
+            let slo = *report.slo_of(route);
+            let (first_worker, first_slo) =
+                *first.entry(&route.route).or_insert((index_of(report), slo));
+            if first_slo != slo {
+                return Err(LoadMergeError::RouteSlo {
+                    route: route.route.clone(),
+                    first_worker,
+                    first: first_slo,
+                    other_worker: index_of(report),
+                    other: slo,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn out_of_range(share: WorkerShare) -> String {
@@ -461,6 +506,7 @@ fn merge_series(reports: &[LoadReport], offsets_ms: &[u64]) -> Vec<SecondStats> 
         contributors: u32,
         p95: f64,
         max: f64,
+        users: u64,
     }
     let shifts: Vec<usize> = offsets_ms
         .iter()
@@ -479,6 +525,7 @@ fn merge_series(reports: &[LoadReport], offsets_ms: &[u64]) -> Vec<SecondStats> 
             let a = &mut acc[shift + k];
             a.requests += s.requests;
             a.errors += s.errors;
+            a.users += s.users;
             a.max = a.max.max(s.max_ms);
             if s.requests > 0 {
                 a.p50_weighted += s.p50_ms * s.requests as f64;
@@ -501,6 +548,7 @@ fn merge_series(reports: &[LoadReport], offsets_ms: &[u64]) -> Vec<SecondStats> 
             },
             p95_ms: a.p95,
             max_ms: a.max,
+            users: a.users,
         })
         .collect()
 }

@@ -1,8 +1,11 @@
 //! Load-test results: record every sample of an `agentproof load` run in bounded memory, judge
 //! an exact SLO verdict, render the reports and compare with a baseline.
 //!
-//! The flow: a [`LoadRecorder`] built from a [`LoadSlo`] takes every answer as it finishes
-//! ([`LoadRecorder::record`]) and gives cheap live numbers ([`LoadRecorder::progress`]);
+//! The flow: a [`LoadRecorder`] built from a [`LoadSlo`] (and, for a journey's steps, a route's
+//! own SLO: [`LoadSlo::for_route`], [`LoadRecorder::set_route_slo`]) takes every answer as it
+//! finishes ([`LoadRecorder::record`]) and every user that starts or stops
+//! ([`LoadRecorder::user_started`], [`LoadRecorder::user_stopped`]), and gives cheap live
+//! numbers ([`LoadRecorder::progress`]);
 //! [`LoadRecorder::finish`] turns it into a [`LoadReport`], the serializable result
 //! (`report.json`). The report judges itself ([`LoadReport::verdict`], [`LoadReport::exit_code`],
 //! [`LoadReport::verdict_line`], [`LoadReport::route_lines`]), compares with a baseline read by
@@ -25,7 +28,8 @@
 //! The quantile rule is judged on counts decided at record time from the measured
 //! [`Duration`](std::time::Duration) (`under_limit`), never on histogram buckets: 95 of 100
 //! answers strictly under 2000 ms pass `p95<2000ms`, 94 fail, and an answer of exactly
-//! 2000 ms is not under. See [`verdict`](LoadReport::verdict) for all three rules. With a
+//! 2000 ms is not under. A route with its own SLO has its counters decided against its own
+//! limits, the same way. See [`verdict`](LoadReport::verdict) for all three rules. With a
 //! schedule (`--rate`), the judged distribution is the as-due one: latency from when a
 //! request was due, so a target that stalls the load generator pays for the requests it
 //! delayed (coordinated omission).
@@ -34,11 +38,12 @@
 //!
 //! Bounded by routes × seconds, never by requests. Per route: two HdrHistograms (1 µs to
 //! 60 s, 3 significant digits: 17 408 slots of 8 bytes, 136 KiB each; the as-due one only
-//! with a schedule) and a few counters; one more histogram over all routes for the progress
-//! line and one for the current second of the series; per elapsed second one 48-byte
-//! [`SecondStats`]; the error breakdown holds at most 200 (route, reason) pairs of at most
-//! 300 bytes of reason each. A one-hour run over 10 routes with a schedule:
-//! 22 × 136 KiB + 3 600 × 48 bytes + about 70 KiB of reasons ≈ 3.2 MiB, the same for 1 000 or
+//! with a schedule), a few counters and its own SLO if it has one; one more histogram over all
+//! routes for the progress line and one for the current second of the series; per elapsed
+//! second one 56-byte [`SecondStats`] (users included: a counter, not a list of users); the
+//! error breakdown holds at most 200 (route, reason) pairs of at most 300 bytes of reason
+//! each. A one-hour run over 10 routes with a schedule:
+//! 22 × 136 KiB + 3 600 × 56 bytes + about 70 KiB of reasons ≈ 3.2 MiB, the same for 1 000 or
 //! 100 million requests ([`LoadRecorder::approx_bytes`] reports it for a live recorder; a
 //! unit test checks this figure and that a million samples do not move it).
 //!
@@ -111,9 +116,9 @@ pub use files::{
 };
 pub use interval_log::{interval_log_tag, write_interval_log};
 pub use merge::{merge, LoadMergeError};
-pub use recorder::{LoadRecorder, Progress, SampleOutcome};
+pub use recorder::{LoadRecorder, Progress, RouteSloError, SampleOutcome};
 pub use report::{Distribution, LoadMeta, LoadReport, RouteLatency, RouteResult, WorkerShare};
 pub use series::SecondStats;
 pub use slo::{LoadSlo, SloParseError, ACCEPTED_FORMS};
 pub(crate) use verdict::{grouped, percent, percent_up};
-pub use verdict::{LoadVerdict, RouteVerdict, Rule, RuleVerdict};
+pub use verdict::{LoadVerdict, RouteVerdict, Rule, RuleVerdict, OWN_SLOS_NAMED};

@@ -1,7 +1,8 @@
 //! The finished result of a load run, [`LoadReport`]: what `report.json` holds.
 //!
 //! Everything a person or a later run needs is here: how to reproduce the run ([`LoadMeta`]),
-//! the SLO it was judged against, per route the exact counters the verdict reads and both
+//! the SLO it was judged against (and a route's own, where a journey gave it one), per route
+//! the exact counters the verdict reads and both
 //! latency histograms (as sent, and as due when a schedule was set), the per-second series,
 //! the error breakdown and, after [`LoadReport::compare_with`], the comparison with a baseline.
 //!
@@ -130,6 +131,11 @@ pub struct LoadReport {
 pub struct RouteResult {
     /// Route template, `<platform> <METHOD> <path template>`.
     pub route: String,
+    /// The route's own SLO, when it has one that differs from the run's
+    /// ([`LoadRecorder::set_route_slo`](super::LoadRecorder::set_route_slo)); `None` when the
+    /// run's judges it. Its counters were decided against it. Absent in JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<LoadSlo>,
     /// Requests that finished (answered, failed or timed out).
     pub count: u64,
     /// Failed or timed-out requests.
@@ -148,10 +154,12 @@ pub struct RouteLatency {
     /// Numbers for people, read from the histogram (bucket tops, within 0.1 %).
     #[serde(flatten)]
     pub summary: LatencySummary,
-    /// Requests that took strictly less than `slo.limit_ms`, counted at record time from the
-    /// measured duration, not from histogram buckets. The quantile rule reads this.
+    /// Requests that took strictly less than `slo.limit_ms` (the route's own SLO's, else the
+    /// run's), counted at record time from the measured duration, not from histogram buckets.
+    /// The quantile rule reads this.
     pub under_limit: u64,
-    /// Requests that reached `slo.timeout_ms` (timed-out ones always do). The max rule reads this.
+    /// Requests that reached `slo.timeout_ms` (the route's own, else the run's; timed-out ones
+    /// always do). The max rule reads this.
     pub reached_timeout: u64,
     /// Every sample in microseconds (1 µs to 60 s, 3 digits), for exact merges and comparisons.
     /// JSON: base64 of the compressed HdrHistogram V2 serialization.
@@ -184,6 +192,34 @@ impl RouteResult {
 }
 
 impl LoadReport {
+    /// The SLO `route` is judged by: its own, else the run's.
+    pub fn slo_of<'a>(&'a self, route: &'a RouteResult) -> &'a LoadSlo {
+        route.slo.as_ref().unwrap_or(&self.slo)
+    }
+
+    /// The route's own SLO when it has one that differs from the run's.
+    pub fn own_slo<'a>(&self, route: &'a RouteResult) -> Option<&'a LoadSlo> {
+        route
+            .slo
+            .as_ref()
+            .filter(|own| !own.differences_from(&self.slo).is_empty())
+    }
+
+    /// The routes that have their own SLO, with the rules that differ from the run's
+    /// (`p95<500ms, errors<0.1%`), in route order.
+    pub fn own_slos(&self) -> impl Iterator<Item = (&RouteResult, String)> {
+        self.routes.iter().filter_map(|r| {
+            self.own_slo(r)
+                .map(|own| (r, own.differences_from(&self.slo)))
+        })
+    }
+
+    /// The most users active at any moment of the run, as the series counted them; 0 when
+    /// users were not counted.
+    pub fn peak_users(&self) -> u64 {
+        self.series.iter().map(|s| s.users).max().unwrap_or(0)
+    }
+
     /// The routes' judged distributions, in route order.
     pub fn judged_latencies(&self) -> impl Iterator<Item = (&RouteResult, &RouteLatency)> {
         self.routes.iter().map(|r| (r, r.latency(self.judged)))

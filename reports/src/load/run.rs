@@ -2,7 +2,8 @@
 //! ([`crate::render::load::junit`] adds the suite time and the reproduction facts).
 //!
 //! One suite named after the scenario, on the first route's platform, with a case per route
-//! per rule (`aui POST /x: 95% of answers under 2000 ms`), failed ones saying expected and got
+//! per rule (`aui POST /x: 95% of answers under 2000 ms`; a route with its own SLO names its
+//! own rules, and its detail says so), failed ones saying expected and got
 //! in words. The suite's latency table stays empty on purpose: the [`Run`] model would judge its
 //! histograms by bucket p95, and the load verdict is the exact count. A run with no request
 //! gets one failed case saying so; a cut-short run a skipped case with the reason.
@@ -18,13 +19,19 @@ impl LoadReport {
         let platform = self.routes.first().map_or("", |r| r.platform());
         let mut suite = Suite::new(&self.meta.scenario, platform);
         for (route, verdict) in self.routes.iter().zip(self.verdict().routes) {
-            let detail = format!(
+            let mut detail = format!(
                 "{} requests, {} errors, {} timeouts, judged {}",
                 grouped(route.count),
                 grouped(route.errors),
                 grouped(route.timeouts),
                 self.judged.words()
             );
+            if let Some(own) = self.own_slo(route) {
+                detail.push_str(&format!(
+                    ", by its own SLO {}",
+                    own.differences_from(&self.slo)
+                ));
+            }
             for rule in verdict.rules {
                 let name = format!("{}: {}", route.route, rule.name);
                 let case = if rule.passed {

@@ -1,4 +1,4 @@
-//! The per-second series of a load run: requests, errors and latency of each second.
+//! The per-second series of a load run: requests, errors, latency and users of each second.
 //!
 //! Keeping a histogram per second would cost about 140 KB a second, so the series keeps one
 //! reusable histogram for the current second only. When an answer finishes in a later second,
@@ -6,6 +6,16 @@
 //! answered in are filled with zeros, and the histogram is reset. An answer that arrives late
 //! for an earlier second (workers report out of order) is counted in the current second: the
 //! series is a picture of the run, the verdict never reads it.
+//!
+//! Users: the recorder passes every change of the active-user count (a user started or
+//! stopped). A second's `users` is the most users active at any moment of it: the count it
+//! began with, raised by every start within it. The most, not the count at its end, because
+//! the end of a second is an arbitrary instant: the last second of a run would read 0 (every
+//! user stops as it ends) while its requests were sent by all of them, and a user that lived
+//! for half a second would show nowhere. A second nothing changed in carries the count on.
+//! One compare per change, no allocation: exact and cheap. The series still ends at the last
+//! second an answer finished in; user changes after it (users stopping once the run ended)
+//! measured nothing and are left out.
 
 use std::mem::size_of;
 use std::time::Duration;
@@ -30,6 +40,10 @@ pub struct SecondStats {
     pub p95_ms: f64,
     /// Slowest answer in ms.
     pub max_ms: f64,
+    /// The most users active at any moment of this second (see the module docs); 0 in a
+    /// report from a run that did not count its users, or from before they were counted.
+    #[serde(default)]
+    pub users: u64,
 }
 
 /// Builds the contiguous series, as the module docs say.
@@ -40,7 +54,11 @@ pub(crate) struct SeriesBuilder {
     current: Histogram<u64>,
     requests: u64,
     errors: u64,
-    any: bool,
+    /// The last second an answer finished in, `None` before the first.
+    last_answered: Option<u64>,
+    /// Users active now, and the most active so far in the current second.
+    active: u64,
+    peak: u64,
 }
 
 impl SeriesBuilder {
@@ -51,32 +69,54 @@ impl SeriesBuilder {
             current: new_histogram(),
             requests: 0,
             errors: 0,
-            any: false,
+            last_answered: None,
+            active: 0,
+            peak: 0,
         }
     }
 
     /// Counts one answer that finished at `at` with `micros` of judged latency.
     pub(crate) fn record(&mut self, at: Duration, micros: u64, error: bool) {
-        let second = at.as_secs();
-        if second > self.second {
-            self.flush();
-            for gap in self.second + 1..second {
-                self.done.push(SecondStats::empty(gap));
-            }
-            self.second = second;
-        }
-        self.any = true;
+        self.advance(at);
+        self.last_answered = Some(self.second);
         self.current.saturating_record(micros);
         self.requests += 1;
         self.errors += u64::from(error);
     }
 
+    /// Notes that `active` users run from `at` on.
+    pub(crate) fn users(&mut self, at: Duration, active: u64) {
+        self.advance(at);
+        self.active = active;
+        self.peak = self.peak.max(active);
+    }
+
     /// The series from second 0 to the last second anything finished in; empty when nothing did.
     pub(crate) fn finish(mut self) -> Vec<SecondStats> {
-        if self.any {
-            self.flush();
-        }
+        let Some(last) = self.last_answered else {
+            return Vec::new();
+        };
+        self.flush();
+        self.done.truncate(
+            usize::try_from(last)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        );
         self.done
+    }
+
+    /// Moves on to the second of `at`, closing the seconds before it; an earlier `at` (late)
+    /// stays in the current second.
+    fn advance(&mut self, at: Duration) {
+        let second = at.as_secs();
+        if second > self.second {
+            self.flush();
+            for gap in self.second + 1..second {
+                self.done.push(SecondStats::empty(gap, self.active));
+            }
+            self.second = second;
+            self.peak = self.active;
+        }
     }
 
     pub(crate) fn approx_bytes(&self) -> usize {
@@ -88,7 +128,7 @@ impl SeriesBuilder {
     fn flush(&mut self) {
         let h = &self.current;
         let stats = if h.is_empty() {
-            SecondStats::empty(self.second)
+            SecondStats::empty(self.second, self.peak)
         } else {
             SecondStats {
                 second: self.second,
@@ -97,6 +137,7 @@ impl SeriesBuilder {
                 p50_ms: micros_to_ms(h.value_at_quantile(0.50)),
                 p95_ms: micros_to_ms(h.value_at_quantile(0.95)),
                 max_ms: micros_to_ms(h.max()),
+                users: self.peak,
             }
         };
         self.done.push(stats);
@@ -107,7 +148,8 @@ impl SeriesBuilder {
 }
 
 impl SecondStats {
-    fn empty(second: u64) -> Self {
+    /// A second no answer finished in, with `users` active.
+    fn empty(second: u64, users: u64) -> Self {
         Self {
             second,
             requests: 0,
@@ -115,6 +157,7 @@ impl SecondStats {
             p50_ms: 0.0,
             p95_ms: 0.0,
             max_ms: 0.0,
+            users,
         }
     }
 }
@@ -131,7 +174,23 @@ mod tests {
         let series = b.finish();
         assert_eq!(series.len(), 3);
         assert_eq!((series[2].requests, series[2].errors), (2, 1));
-        assert_eq!(series[0], SecondStats::empty(0));
+        assert_eq!(series[0], SecondStats::empty(0, 0));
+    }
+
+    #[test]
+    fn users_are_the_most_active_in_each_second_and_carry_over_silent_ones() {
+        let mut b = SeriesBuilder::new();
+        let at = Duration::from_millis;
+        b.users(at(0), 1);
+        b.users(at(500), 2);
+        b.record(at(900), 1000, false);
+        b.users(at(1_200), 1); // one stops: second 1 still saw 2 at its start
+        b.users(at(3_100), 3);
+        b.record(at(3_500), 1000, false);
+        b.users(at(3_900), 0);
+        b.users(at(5_000), 0); // after the last answer: not in the series
+        let users: Vec<u64> = b.finish().iter().map(|s| s.users).collect();
+        assert_eq!(users, [2, 2, 1, 3]);
     }
 
     #[test]

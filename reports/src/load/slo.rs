@@ -8,22 +8,35 @@
 //! | `p95<2000ms`, `p99.9<1.5s` | `quantile`, `limit_ms` | that share of answers took strictly less than the limit |
 //! | `max<20000ms`, `max<20s` | `timeout_ms` | no answer reached it; it is also the client timeout |
 //! | `errors<1%`, `errors<0.5%` | `max_error_rate` | at most that share failed or timed out |
-//! | `ttft p95<800ms` | a [`RowQuantile`] in `rows` | the quantile rule for the rows whose name contains `ttft` (e.g. `alibaba POST llm /chat/completions ttft`); the other rows keep theirs |
 //!
 //! The error rule allows the rate itself (`errors<1%` passes one failure in a hundred), so
 //! `errors<0%` means "no error at all". Quantiles are kept to the millionth, the precision
 //! the verdict judges them at.
+//!
+//! # A route's own SLO
+//!
+//! A journey step may hold its route to stricter (or looser) rules than the run's:
+//! [`LoadSlo::for_route`] applies a list of rules over the run's SLO, and
+//! [`LoadRecorder::set_route_slo`](super::LoadRecorder::set_route_slo) judges that route by
+//! the result. Every rule may differ per route except one: `max` may be lower than the run's,
+//! never higher. The run's `max` is also the client timeout, one per run (goose has one
+//! timeout), so every request is abandoned there; a route cannot wait longer than that, and a
+//! `max<30s` on a route of a 20 s run would promise a measurement nobody makes. A lower `max`
+//! is an exact rule of its own: no answer of that route took that long (a timed-out request
+//! always did).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::verdict::Rule;
 
 /// The accepted forms, shown in every parse error.
 pub const ACCEPTED_FORMS: &str =
     "p95<2000ms, p99.9<1.5s (a quantile under a limit), max<20000ms (the timeout), errors<1%";
 
 /// Limits of a load run. See the module docs for the rules that set them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LoadSlo {
     /// Share of answers that must be under [`LoadSlo::limit_ms`], e.g. 0.95.
     pub quantile: f64,
@@ -33,20 +46,6 @@ pub struct LoadSlo {
     pub timeout_ms: u64,
     /// Largest allowed share of failed or timed-out requests, e.g. 0.01 for 1 %.
     pub max_error_rate: f64,
-    /// Quantile rules for some rows only, in the order given (the last that matches a row wins).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rows: Vec<RowQuantile>,
-}
-
-/// A quantile rule for the rows whose name contains `rows` (`ttft p95<800ms`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RowQuantile {
-    /// A word of the row names it applies to, e.g. `ttft`.
-    pub rows: String,
-    /// Share of those rows' answers that must be under `limit_ms`.
-    pub quantile: f64,
-    /// Milliseconds.
-    pub limit_ms: u64,
 }
 
 /// A rule `agentproof load --slo` could not read; carries the rule and says why.
@@ -67,7 +66,6 @@ impl Default for LoadSlo {
             limit_ms: 2000,
             timeout_ms: 20_000,
             max_error_rate: 0.01,
-            rows: Vec::new(),
         }
     }
 }
@@ -87,22 +85,6 @@ impl LoadSlo {
         if value.starts_with('=') {
             return Err(bad("use `<`, not `<=`".into()));
         }
-        if let Some((rows, measure)) = name.split_once(char::is_whitespace) {
-            let measure = measure.trim();
-            if !measure.starts_with('p') {
-                return Err(bad(format!(
-                    "only a quantile rule can name rows (`{rows} p95<800ms`), not {measure:?}"
-                )));
-            }
-            let row = RowQuantile {
-                rows: rows.to_string(),
-                quantile: quantile(&measure[1..]).map_err(bad)?,
-                limit_ms: duration_ms(value).map_err(bad)?,
-            };
-            self.rows.retain(|r| r.rows != row.rows);
-            self.rows.push(row);
-            return Ok(());
-        }
         match name {
             "max" => self.timeout_ms = duration_ms(value).map_err(bad)?,
             "errors" => self.max_error_rate = percent(value).map_err(bad)?,
@@ -120,41 +102,67 @@ impl LoadSlo {
         Ok(())
     }
 
-    /// The SLO in the rule syntax, e.g. `p95<2000ms, max<20000ms, errors<1%, ttft p95<800ms`.
-    pub fn describe(&self) -> String {
-        let rows: String = self
-            .rows
-            .iter()
-            .map(|r| {
-                format!(
-                    ", {} p{}<{}ms",
-                    r.rows,
-                    trimmed(r.quantile * 100.0),
-                    r.limit_ms
-                )
-            })
-            .collect();
-        format!(
-            "{}<{}ms, max<{}ms, errors<{}%{rows}",
-            self.quantile_name(),
-            self.limit_ms,
-            self.timeout_ms,
-            trimmed(self.max_error_rate * 100.0)
-        )
+    /// The SLO of one route: `rules` applied in order over `self`, the run's SLO, as
+    /// [`LoadSlo::parse_rule`] applies them (no rules: the run's SLO itself). Refuses a `max`
+    /// above the run's, which is the client timeout (see the module docs).
+    ///
+    /// ```
+    /// use reports::load::LoadSlo;
+    ///
+    /// let run = LoadSlo::default();
+    /// let login = run.for_route(&["p95<500ms", "errors<0.1%"]).unwrap();
+    /// assert_eq!(login.describe(), "p95<500ms, max<20000ms, errors<0.1%");
+    /// assert_eq!(login.differences_from(&run), "p95<500ms, errors<0.1%");
+    /// assert!(run.for_route(&["max<5s"]).is_ok());
+    /// let err = run.for_route(&["max<30s"]).unwrap_err();
+    /// assert!(err.reason.contains("the run's 20000 ms timeout"), "{err}");
+    /// ```
+    pub fn for_route<S: AsRef<str>>(&self, rules: &[S]) -> Result<LoadSlo, SloParseError> {
+        let mut slo = *self;
+        for rule in rules {
+            let rule = rule.as_ref();
+            slo.parse_rule(rule)?;
+            if slo.timeout_ms > self.timeout_ms {
+                return Err(SloParseError {
+                    rule: rule.to_owned(),
+                    reason: format!(
+                        "a route's max cannot be above the run's {} ms timeout, at which every \
+                         request is abandoned; raise the run's timeout (--timeout-ms) or give \
+                         the route a max at most that",
+                        self.timeout_ms
+                    ),
+                });
+            }
+        }
+        Ok(slo)
     }
 
-    /// The SLO one row is judged by: the last row rule whose word its name contains sets the
-    /// quantile and its limit; the timeout and the error budget are everyone's.
-    pub fn for_route(&self, route: &str) -> LoadSlo {
-        let mut slo = LoadSlo {
-            rows: Vec::new(),
-            ..self.clone()
-        };
-        if let Some(row) = self.rows.iter().rev().find(|r| route.contains(&r.rows)) {
-            slo.quantile = row.quantile;
-            slo.limit_ms = row.limit_ms;
+    /// The rules of `self` that differ from `run`'s, in the rule syntax (`p95<500ms,
+    /// errors<0.1%`); empty when they are the same. How reports name a route's own SLO.
+    pub fn differences_from(&self, run: &LoadSlo) -> String {
+        let rules: Vec<String> = [Rule::Quantile, Rule::Max, Rule::Errors]
+            .into_iter()
+            .map(|rule| (self.rule_text(rule), run.rule_text(rule)))
+            .filter(|(own, theirs)| own != theirs)
+            .map(|(own, _)| own)
+            .collect();
+        rules.join(", ")
+    }
+
+    /// One rule in the rule syntax: `p95<2000ms`, `max<20000ms` or `errors<1%`.
+    pub fn rule_text(&self, rule: Rule) -> String {
+        match rule {
+            Rule::Quantile => format!("{}<{}ms", self.quantile_name(), self.limit_ms),
+            Rule::Max => format!("max<{}ms", self.timeout_ms),
+            Rule::Errors => format!("errors<{}%", self.error_percent()),
         }
-        slo
+    }
+
+    /// The SLO in the rule syntax, e.g. `p95<2000ms, max<20000ms, errors<1%`.
+    pub fn describe(&self) -> String {
+        [Rule::Quantile, Rule::Max, Rule::Errors]
+            .map(|rule| self.rule_text(rule))
+            .join(", ")
     }
 
     /// `p95`, `p99.9`: the quantile as a percentile name.
@@ -272,23 +280,22 @@ mod tests {
     }
 
     #[test]
-    fn a_row_rule_sets_the_quantile_of_the_rows_it_names_only() {
-        let mut slo = LoadSlo::default();
-        slo.parse_rule("ttft p95<800ms").unwrap();
-        slo.parse_rule("ttft p99 < 1s").unwrap();
-        assert_eq!(
-            slo.describe(),
-            "p95<2000ms, max<20000ms, errors<1%, ttft p99<1000ms"
-        );
-        let ttft = slo.for_route("alibaba POST llm /chat/completions ttft");
-        assert_eq!((ttft.quantile_ppm(), ttft.limit_ms), (990_000, 1000));
-        let end = slo.for_route("alibaba POST llm /chat/completions end");
-        assert_eq!((end.quantile_ppm(), end.limit_ms), (950_000, 2000));
-        assert!(
-            slo.parse_rule("ttft max<1s").is_err(),
-            "only quantiles name rows"
-        );
-        assert!(slo.parse_rule("ttft p95<soon").is_err());
+    fn a_route_may_lower_the_max_but_never_raise_it() {
+        let run = LoadSlo::default();
+        assert_eq!(run.for_route(&["max<20s"]).unwrap(), run);
+        assert_eq!(run.for_route(&["max<1s"]).unwrap().timeout_ms, 1000);
+        let err = run.for_route(&["p99<1s", "max<20001ms"]).unwrap_err();
+        assert_eq!(err.rule, "max<20001ms");
+        assert!(run.for_route(&["p95<fast"]).is_err());
+        assert_eq!(run.for_route::<&str>(&[]).unwrap(), run);
+    }
+
+    #[test]
+    fn differences_name_only_the_rules_that_changed() {
+        let run = LoadSlo::default();
+        assert_eq!(run.differences_from(&run), "");
+        let own = run.for_route(&["p99<2000ms", "max<5s"]).unwrap();
+        assert_eq!(own.differences_from(&run), "p99<2000ms, max<5000ms");
     }
 
     #[test]

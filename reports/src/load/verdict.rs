@@ -8,7 +8,10 @@
 //! * **max**: passes iff no request reached `timeout_ms` (a timed-out one always has);
 //! * **errors**: passes iff `errors × 1 000 000 ≤ count × round(max_error_rate × 1 000 000)`.
 //!
-//! Failed answers count in the quantile and max rules with the time they took. The run passes
+//! A route with its own SLO ([`RouteResult::slo`]) is judged by it, with the same
+//! arithmetic on its counters (decided against its own limits at record time); the other
+//! routes by the run's. Failed answers count in the quantile and max rules with the time they
+//! took. The run passes
 //! when every route passes, and fails when no request finished at all: a load test that
 //! measured nothing proves nothing. A cut-short run is judged on what it measured; the lines
 //! say it was cut short.
@@ -104,8 +107,26 @@ impl LoadReport {
         LoadVerdict {
             routes: self
                 .judged_latencies()
-                .map(|(route, latency)| judge(&self.slo, route, latency))
+                .map(|(route, latency)| judge(self.slo_of(route), &self.slo, route, latency))
                 .collect(),
+        }
+    }
+
+    /// ` (1 by its own SLO: aui POST /x p95<500ms)` for the verdict line, naming each route
+    /// judged by its own rules, up to [`OWN_SLOS_NAMED`] of them; empty when none is.
+    fn own_slo_note(&self) -> String {
+        let own: Vec<(&RouteResult, String)> = self.own_slos().collect();
+        match own.len() {
+            0 => String::new(),
+            1 => format!("1 by its own SLO: {} {}", own[0].0.route, own[0].1),
+            n if n <= OWN_SLOS_NAMED => {
+                let named: Vec<String> = own
+                    .iter()
+                    .map(|(route, rules)| format!("{} {rules}", route.route))
+                    .collect();
+                format!("{n} by their own SLO: {}", named.join("; "))
+            }
+            n => format!("{n} by their own SLO, see the route lines"),
         }
     }
 
@@ -116,23 +137,27 @@ impl LoadReport {
 
     /// The first line the CLI prints, e.g. `FAIL: 1 of 3 routes broke the SLO (p95<2000ms,
     /// max<20000ms, errors<1%), judged as due (corrected for coordinated omission), over 812
-    /// requests`.
+    /// requests`. Routes judged by their own SLO are named after the run's rules: `(p95<2000ms,
+    /// max<20000ms, errors<1%; 1 by its own SLO: aui POST /api/v2/aiagent/login p95<500ms)`.
     pub fn verdict_line(&self) -> String {
         let verdict = self.verdict();
-        let slo = self.slo.describe();
-        let routes = self.routes.len();
-        let head = if routes == 0 {
+        let note = self.own_slo_note();
+        let slo = if note.is_empty() {
+            self.slo.describe()
+        } else {
+            format!("{}; {note}", self.slo.describe())
+        };
+        let routes = plural(self.routes.len() as u64, "route", "routes");
+        let head = if self.routes.is_empty() {
             format!("FAIL: no request finished, so nothing was judged against {slo}")
+        } else if verdict.is_pass() && note.is_empty() {
+            format!("PASS: {routes} met {slo}")
         } else if verdict.is_pass() {
-            format!(
-                "PASS: {} met {slo}",
-                plural(routes as u64, "route", "routes")
-            )
+            format!("PASS: {routes} met the SLO ({slo})")
         } else {
             format!(
-                "FAIL: {} of {} broke the SLO ({slo})",
-                verdict.failed_routes(),
-                plural(routes as u64, "route", "routes")
+                "FAIL: {} of {routes} broke the SLO ({slo})",
+                verdict.failed_routes()
             )
         };
         let judged = if self.is_scheduled() {
@@ -151,7 +176,7 @@ impl LoadReport {
     }
 
     /// One aligned line per route: counts, judged percentiles, then PASS or FAIL with the
-    /// broken rules.
+    /// broken rules, and `(own SLO p95<500ms)` for a route judged by its own rules.
     pub fn route_lines(&self) -> Vec<String> {
         let width = self.routes.iter().map(|r| r.route.chars().count()).max();
         let verdict = self.verdict();
@@ -165,8 +190,12 @@ impl LoadReport {
                     let failed: Vec<&str> = v.failed().map(|r| r.short.as_str()).collect();
                     format!("FAIL {}", failed.join("; "))
                 };
+                let own = match route.slo.map(|own| own.differences_from(&self.slo)) {
+                    Some(rules) if !rules.is_empty() => format!(" (own SLO {rules})"),
+                    _ => String::new(),
+                };
                 format!(
-                    "{:<width$}  count {}  errors {}  p50 {} ms  p95 {} ms  p99 {} ms  max {} ms  {judged}",
+                    "{:<width$}  count {}  errors {}  p50 {} ms  p95 {} ms  p99 {} ms  max {} ms  {judged}{own}",
                     route.route,
                     route.count,
                     route.errors,
@@ -181,16 +210,21 @@ impl LoadReport {
     }
 }
 
-fn judge(slo: &LoadSlo, route: &RouteResult, latency: &RouteLatency) -> RouteVerdict {
+/// Routes with their own SLO the verdict line names one by one; more are counted.
+pub const OWN_SLOS_NAMED: usize = 3;
+
+/// `route` by `slo` (its own or the run's, `run`).
+fn judge(
+    slo: &LoadSlo,
+    run: &LoadSlo,
+    route: &RouteResult,
+    latency: &RouteLatency,
+) -> RouteVerdict {
     RouteVerdict {
         route: route.route.clone(),
         rules: vec![
-            quantile_rule(
-                &slo.for_route(&route.route),
-                route.count,
-                latency.under_limit,
-            ),
-            max_rule(slo, latency),
+            quantile_rule(slo, route.count, latency.under_limit),
+            max_rule(slo, run, latency),
             errors_rule(slo, route.count, route.errors),
         ],
     }
@@ -222,20 +256,27 @@ fn quantile_rule(slo: &LoadSlo, count: u64, under: u64) -> RuleVerdict {
     }
 }
 
-fn max_rule(slo: &LoadSlo, latency: &RouteLatency) -> RuleVerdict {
-    let (timeout, reached) = (slo.timeout_ms, latency.reached_timeout);
+/// The max rule. A route's own max below the run's is not the timeout (the client waits for
+/// the run's), so it is named as the route's max.
+fn max_rule(slo: &LoadSlo, run: &LoadSlo, latency: &RouteLatency) -> RuleVerdict {
+    let (max, reached) = (slo.timeout_ms, latency.reached_timeout);
+    let what = if max == run.timeout_ms {
+        format!("the {max} ms timeout")
+    } else {
+        format!("the route's {max} ms max")
+    };
     RuleVerdict {
         rule: Rule::Max,
         passed: reached == 0,
-        name: format!("no request reaches the {timeout} ms timeout"),
-        expected: format!("no request at or over {timeout} ms"),
+        name: format!("no request reaches {what}"),
+        expected: format!("no request at or over {max} ms"),
         got: format!(
-            "{} at or over {timeout} ms (max {} ms)",
+            "{} at or over {max} ms (max {} ms)",
             plural(reached, "request", "requests"),
             ms(latency.summary.max_ms)
         ),
         short: format!(
-            "max: {} reached the {timeout} ms timeout",
+            "max: {} reached {what}",
             plural(reached, "request", "requests")
         ),
     }

@@ -9,7 +9,7 @@
 //!
 //! All text from the run is escaped by the shared `escape` helpers.
 
-pub(crate) mod escape;
+pub mod escape;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -54,11 +54,20 @@ pub fn one_route_report(sent_micros: &[u64]) -> LoadReport {
 
 /// A scheduled run of 60 s over three routes: the AUI route meets the SLO as sent and as due,
 /// the DUIX one breaks the p95 (as due much worse than as sent), the Alibaba one has errors
-/// with hostile reasons and one timeout.
+/// with hostile reasons and one timeout. Its 50 users ramp up 10 a second over the first 5 s
+/// and down over the last 5 s.
 pub fn realistic_report() -> LoadReport {
     let mut recorder = LoadRecorder::new(LoadSlo::default(), true);
     let mut random = Lcg(7);
     for second in 0..60u64 {
+        for k in 0..10u64 {
+            let at = Duration::from_millis(second * 1000 + k * 100);
+            match second {
+                0..5 => recorder.user_started(at),
+                55.. => recorder.user_stopped(at),
+                _ => {}
+            }
+        }
         for i in 0..40u64 {
             let at = Duration::from_millis(second * 1000 + i * 25);
             let fast = random.lognormal(35.0);

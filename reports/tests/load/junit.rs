@@ -70,6 +70,7 @@ fn every_reproduction_fact_is_a_property_with_its_value() {
         ),
         ("slo", "p95<2000ms, max<20000ms, errors<1%"),
         ("judged", "as due"),
+        ("peak_users", "50"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

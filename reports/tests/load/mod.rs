@@ -1,5 +1,6 @@
-//! The load-run model: exact verdicts, the recorder's accounting, SLO rules, the baseline,
-//! and every report format. Fixtures in `common::load`.
+//! The load-run model: exact verdicts, the recorder's accounting, SLO rules (the run's and a
+//! route's own), users over time, the baseline, and every report format. Fixtures in
+//! `common::load`.
 
 mod baseline;
 mod files;
@@ -7,5 +8,7 @@ mod junit;
 mod merge;
 mod recorder;
 mod render;
+mod route_slo;
 mod slo;
+mod users;
 mod verdict;

@@ -1,29 +1,28 @@
-//! The `alibaba-llm` scenario: an Alibaba agent's calls to a vendor's LLM, as the platform makes
-//! them (`protocol::alibaba::llm`): streamed chat completions in multi-turn conversations
-//! (Chinese and English, the history growing to the 20-record cap, then a new conversation),
-//! each with its `extendData`.
+//! `llm.chat` (the built-in `alibaba-llm` scenario's step): an Alibaba agent's calls to a
+//! vendor's LLM, as the platform makes them (`protocol::alibaba::llm`): streamed chat completions
+//! in multi-turn conversations (Chinese and English, the history growing to the 20-record cap,
+//! then a new conversation), each with its `extendData`.
 //!
 //! A streamed answer has two times that matter, so each gets its own row, in agentproof's
 //! verdict and in goose's report (custom requests, as the DUIX WebSocket answers are):
 //! [`TTFT_ROUTE`], until the first content token (silence on a call), and [`END_ROUTE`], until
-//! `data: [DONE]`. An SLO can be set on either (`--slo 'ttft p95<800ms'`). goose's own row for
-//! the POST times it to the answer's headers. A stream that breaks the contract (not an event
+//! `data: [DONE]` (a step's `name` gets ` ttft` and ` end` added). An SLO can be set on
+//! either (`--slo 'ttft p95<800ms'`). goose's own row for the POST times it to the answer's
+//! headers. A stream that breaks the contract (not an event
 //! stream, a chunk without `choices`, no `finish_reason` or `[DONE]`) fails both rows with the
 //! reason.
 
-use crate::aui::custom;
-use crate::exchange::{transport_failure, Broken, Failure};
-use crate::plan::Plan;
+use crate::exchange::{transport_failure, Broken, Failure, Pace};
+use crate::journey::user::LlmTalk;
+use crate::ops::{self, Call};
 use crate::sink::{Outcome, Sample};
-use crate::{step, user_rng};
-use goose::goose::{GooseMethod, GooseRequest, GooseUser, Scenario, TransactionResult};
+use goose::goose::{GooseMethod, GooseRequest};
 use protocol::alibaba::llm::{
     chat_completion, delta_content, endpoint_url, messages, ChatCall, Event, ExtendData, Message,
     Sampling, StreamReader, Transcript, END_ROUTE, TTFT_ROUTE,
 };
-use rand::rngs::StdRng;
 use rand::Rng;
-use std::sync::Arc;
+use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
 /// What users say to the agent: Chinese and English, a word to a paragraph, as speech
@@ -61,69 +60,60 @@ pub const SAMPLING: Sampling = Sampling {
 /// Most bytes of one answer read.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// Streamed chat completions in multi-turn conversations.
-pub fn chat(plan: &Arc<Plan>) -> Scenario {
-    Scenario::new("alibaba-llm").register_transaction(step!(plan, "chat completion", turn))
-}
-
-/// One user's conversation.
-#[derive(Clone)]
-struct Talk {
-    history: Vec<Message>,
-    turns: usize,
-    extend: ExtendData,
-    rng: StdRng,
-}
-
-impl Talk {
-    fn restart(&mut self, user: usize) {
-        self.history.clear();
-        self.turns = 0;
-        self.extend = ExtendData {
-            instance_id: format!("{:032x}", self.rng.gen::<u128>()),
-            channel_id: format!("channel_{user}_{:08x}", self.rng.gen::<u32>()),
-            sentence_id: 0,
+/// `llm.chat`: the next turn of the user's conversation with the vendor's LLM; the answer's
+/// text and chunk count (`{"text", "chunks"}`) for captures.
+pub(crate) async fn chat(c: &mut Call<'_>, fields: Map<String, Value>) -> Result<Value, Failure> {
+    let base = c.plan.target("llm").map_err(ops::custom)?.to_string();
+    let number = |name: &str, default: usize| {
+        ops::field(&fields, name)
+            .parse::<usize>()
+            .unwrap_or(default)
+    };
+    let (turns, depth) = (
+        number("turns", TURNS).max(1),
+        number("history_depth", HISTORY_DEPTH),
+    );
+    let prompt = fields.get("prompt").map_or(PROMPT.to_string(), ops::text);
+    let model = fields
+        .get("model")
+        .map_or(c.plan.credentials.llm_model.clone(), ops::text);
+    let index = c.state.index;
+    let rng = &mut c.state.rng;
+    let talk = &mut c.state.llm;
+    if talk.turns == 0 || talk.turns >= turns {
+        *talk = LlmTalk::default();
+        talk.extend = ExtendData {
+            instance_id: format!("{:032x}", rng.gen::<u128>()),
+            channel_id: format!("channel_{index}_{:08x}", rng.gen::<u32>()),
             user_data: r#"{"source":"agentproof load"}"#.to_string(),
             ..ExtendData::default()
         };
     }
-}
-
-async fn turn(user: &mut GooseUser, plan: &Plan) -> TransactionResult {
-    let base = plan.target("llm").map_err(custom)?.to_string();
-    let index = user.weighted_users_index;
-    if user.get_session_data::<Talk>().is_none() {
-        let mut talk = Talk {
-            history: Vec::new(),
-            turns: 0,
-            extend: ExtendData::default(),
-            rng: user_rng(plan, user),
-        };
-        talk.restart(index);
-        user.set_session_data(talk);
-    }
-    let talk = user.get_session_data_unchecked_mut::<Talk>();
-    if talk.turns >= TURNS {
-        talk.restart(index);
-    }
-    let utterance = UTTERANCES[talk.rng.gen_range(0..UTTERANCES.len())];
+    let utterance = match fields.get("utterance") {
+        Some(u) => ops::text(u),
+        None => UTTERANCES[rng.gen_range(0..UTTERANCES.len())].to_string(),
+    };
     talk.turns += 1;
     talk.extend.sentence_id += 1;
-    let records = messages(Some(PROMPT), &talk.history, HISTORY_DEPTH, utterance);
+    let records = messages(Some(&prompt), &talk.history, depth, &utterance);
     let request = chat_completion(&ChatCall {
-        model: &plan.credentials.llm_model,
+        model: &model,
         messages: &records,
-        api_key: plan.credentials.llm_api_key.as_deref(),
+        api_key: c.plan.credentials.llm_api_key.as_deref(),
         sampling: SAMPLING,
         extend_data: &talk.extend,
         ..ChatCall::default()
     });
+    let rows = match c.route {
+        Some(route) => (format!("{route} ttft"), format!("{route} end")),
+        None => (TTFT_ROUTE.to_string(), END_ROUTE.to_string()),
+    };
     let url = endpoint_url(&base, true, None);
-    let answer = stream(user, plan, &url, request).await?;
-    let talk = user.get_session_data_unchecked_mut::<Talk>();
+    let (text, chunks) = stream(c, &url, request, &rows).await?;
+    let talk = &mut c.state.llm;
     talk.history.push(Message::new("user", utterance));
-    talk.history.push(Message::new("assistant", answer));
-    Ok(())
+    talk.history.push(Message::new("assistant", text.clone()));
+    Ok(json!({"text": text, "chunks": chunks}))
 }
 
 /// What one streamed answer came to.
@@ -131,18 +121,23 @@ struct Streamed {
     /// Since sent: the first content token, the end.
     ttft: Option<Duration>,
     end: Duration,
-    outcome: Result<String, Broken>,
+    /// The text and the chunk count, or why the stream broke.
+    outcome: Result<(String, usize), Broken>,
 }
 
-/// Sends the POST through goose, reads the stream, records the two rows; the answer's text
-/// when the stream kept the contract.
+/// Sends the POST through goose, reads the stream, records the two rows; the answer's text and
+/// chunk count when the stream kept the contract.
 async fn stream(
-    user: &mut GooseUser,
-    plan: &Plan,
+    c: &mut Call<'_>,
     url: &str,
     request: protocol::request::HttpRequest,
-) -> Result<String, Failure> {
-    let due = plan.slot(user.weighted_users_index).await?;
+    (ttft_row, end_row): &(String, String),
+) -> Result<(String, usize), Failure> {
+    let (user, plan) = (&mut *c.user, c.plan);
+    let due = match c.pace {
+        Pace::Scheduled => plan.slot(user.weighted_users_index).await?,
+        Pace::Now => None,
+    };
     let mut builder = user.get_request_builder(&GooseMethod::Post, url)?;
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -170,7 +165,7 @@ async fn stream(
     };
     // A failed stream with no token: the first-token row fails at the end's time.
     let ttft = streamed.ttft.unwrap_or(streamed.end);
-    for (route, elapsed) in [(TTFT_ROUTE, ttft), (END_ROUTE, streamed.end)] {
+    for (route, elapsed) in [(ttft_row.as_str(), ttft), (end_row.as_str(), streamed.end)] {
         plan.sink.record(&Sample {
             route,
             due,
@@ -189,11 +184,11 @@ async fn stream(
         .await?;
     }
     match streamed.outcome {
-        Ok(text) => Ok(text),
+        Ok(answer) => Ok(answer),
         Err(broken) => {
             let why = broken.to_string();
             user.set_failure(&why, &mut goose.request, None, None)?;
-            Err(custom(why))
+            Err(ops::custom(why))
         }
     }
 }
@@ -274,7 +269,7 @@ async fn read(mut response: reqwest::Response, sent: Instant, timeout: Duration)
         None => Streamed {
             ttft,
             end,
-            outcome: Ok(transcript.text),
+            outcome: Ok((transcript.text, transcript.chunks)),
         },
         Some(problem) => fail(ttft, problem),
     }

@@ -33,7 +33,7 @@ use std::time::Duration;
 #[command(
     version,
     after_help = "Examples:\n  \
-                  scripts/soak                      10 minutes, release build (the README's run)\n  \
+                  scripts/soak                      10 minutes, release build (the manual's run)\n  \
                   scripts/soak --quick              30 s on the test build (CI)\n  \
                   scripts/soak --duration 3600 --warmup 120 --load 0.6\n\n\
                   Exit status: 0 passed, 1 a threshold not met (an error, a panic, a mock gone, \

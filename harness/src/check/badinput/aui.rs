@@ -1,15 +1,23 @@
 //! Bad AUI app server requests: each must get the AUI error envelope (aui/error) with code 400
-//! (or 413 for an oversize body), or 401/403 for a bad bearer token; never a 5xx.
+//! (or 413 for an oversize body), or 401/403 for bad credentials; never a 5xx.
+//!
+//! Only routes the target serves (or `--aui-routes` requires) are sent to, and the login route
+//! only when the auth is agentproof's own login. Bad credentials follow the auth: forged and
+//! malformed bearer tokens where one is sent, missing or changed headers where only headers are,
+//! nothing under `--aui-auth none` (skipped, saying so).
 
 use super::{drive, generate, Category, Generated};
 use crate::check::case::SuiteRun;
 use crate::check::client::{AuiRequest, Auth, Reply, AUI_LOGIN};
-use crate::check::suites::aui::{self as routes, client, forged_jwt, rejects};
+use crate::check::suites::aui::{
+    self as routes, client, forged_jwt, refuses_auth, rejects, template,
+};
 use crate::check::Ctx;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
+use protocol::request::aui::auth::AuiAuth;
 use serde_json::{json, Value};
 
 type Input = Generated<AuiRequest>;
@@ -26,7 +34,20 @@ pub async fn run(ctx: &Ctx, run: &mut SuiteRun) {
             return;
         }
     };
-    let inputs = generate(ctx.seed, ctx.bad_inputs, strategy);
+    let auth = &ctx.creds.aui_auth;
+    if !auth.sends_credentials() {
+        run.skip(
+            format!(
+                "{}: generated requests with bad credentials",
+                Category::BadSignature.name()
+            ),
+            format!(
+                "--aui-auth {}: no credentials are sent, so none can be bad",
+                auth.describe()
+            ),
+        );
+    }
+    let inputs = inputs(ctx, auth);
     let send = |g: Input| {
         let aui = aui.clone();
         async move {
@@ -37,22 +58,56 @@ pub async fn run(ctx: &Ctx, run: &mut SuiteRun) {
     drive(ctx, run, inputs, send, judge).await;
 }
 
+/// At least `--bad-inputs` inputs for the routes the target serves: drawn from the seed, then
+/// from the next seeds while too many went to routes it does not serve.
+fn inputs(ctx: &Ctx, auth: &AuiAuth) -> Vec<Input> {
+    let login_ours = auth.login().is_some_and(|login| login.is_ours());
+    let keep = |g: &Input| {
+        let path = g.request.path;
+        let credentials = g.category != Category::BadSignature || auth.sends_credentials();
+        let login = path != AUI_LOGIN || login_ours;
+        credentials && login && (path == AUI_LOGIN || ctx.unserved(&[path]).is_none())
+    };
+    let mut inputs = Vec::new();
+    for round in 0..8u64 {
+        if inputs.len() >= ctx.bad_inputs {
+            break;
+        }
+        let drawn = generate(ctx.seed.wrapping_add(round), ctx.bad_inputs, |c| {
+            strategy_for(auth, c)
+        });
+        inputs.extend(drawn.into_iter().filter(keep));
+    }
+    inputs
+}
+
 fn judge(reply: &Reply, g: &Input) -> Result<(), String> {
     let codes: Vec<u16> = g.accept.iter().filter_map(|c| c.parse().ok()).collect();
-    rejects(reply, &codes).map_err(|f| match f {
+    let verdict = match g.category {
+        Category::BadSignature => refuses_auth(reply, &codes),
+        _ => rejects(reply, &codes),
+    };
+    verdict.map_err(|f| match f {
         crate::check::case::Failure::Broken { got, .. } => got,
         crate::check::case::Failure::Skip(why) => why,
     })
 }
 
+/// The inputs of `category` under agentproof's own login.
 pub fn strategy(category: Category) -> BoxedStrategy<Input> {
+    strategy_for(&AuiAuth::default(), category)
+}
+
+/// The inputs of `category` for a target authenticated with `auth`.
+pub fn strategy_for(auth: &AuiAuth, category: Category) -> BoxedStrategy<Input> {
     match category {
         Category::Missing => missing(),
         Category::WrongType => wrong_type(),
         Category::OutOfRange => out_of_range(),
         Category::Oversize => oversize(),
         Category::BrokenJson => broken_json(),
-        Category::BadSignature => bad_bearer(),
+        Category::BadSignature if auth.sends_bearer() => bad_bearer(auth.clone()),
+        Category::BadSignature => bad_headers(auth.clone()),
     }
 }
 
@@ -102,12 +157,12 @@ fn routes() -> Vec<(&'static str, Value, &'static [&'static str])> {
         ),
         (
             routes::UPDATE,
-            json!({"ai_agent_instance_id": "bad_input_instance", "template_config": {"VoiceChat": {}}}),
+            json!({"ai_agent_instance_id": "bad_input_instance", "template_config": template(json!({"VoiceChat": {}}))}),
             &["ai_agent_instance_id", "template_config"],
         ),
         (
             routes::GENERATE_CALL,
-            json!({"ai_agent_id": "agent_x", "user_id": "u_1", "template_config": {"VoiceChat": {}}}),
+            json!({"ai_agent_id": "agent_x", "user_id": "u_1", "template_config": template(json!({"VoiceChat": {}}))}),
             &["template_config"],
         ),
     ]
@@ -117,7 +172,7 @@ fn with(path: &'static str, body: &Value) -> AuiRequest {
     AuiRequest {
         path,
         body: body.to_string().into_bytes(),
-        auth: Auth::Session,
+        auth: Auth::Configured,
     }
 }
 
@@ -244,7 +299,7 @@ fn oversize() -> BoxedStrategy<Input> {
         (17_000usize..40_000).prop_map(|n| (
             7usize,
             "template_config",
-            json!({"VoiceChat": {"Greeting": "g".repeat(n)}})
+            Value::from(template(json!({"VoiceChat": {"Greeting": "g".repeat(n)}})))
         )),
     ];
     let field_cases = fields.prop_map(move |(route, field, value)| {
@@ -296,7 +351,7 @@ fn broken_json() -> BoxedStrategy<Input> {
             let request = AuiRequest {
                 path,
                 body: text.clone().into_bytes(),
-                auth: Auth::Session,
+                auth: Auth::Configured,
             };
             Generated::new(
                 Category::BrokenJson,
@@ -311,13 +366,16 @@ fn broken_json() -> BoxedStrategy<Input> {
         .boxed()
 }
 
-fn bad_bearer() -> BoxedStrategy<Input> {
-    let protected = [
-        routes::GET_RTC_AUTH_TOKEN,
-        routes::GENERATE_MESSAGE_CHAT_TOKEN,
-        routes::DESCRIBE,
-        routes::STOP,
-    ];
+/// The routes bad credentials are sent to: every one is protected.
+const PROTECTED: [&str; 4] = [
+    routes::GET_RTC_AUTH_TOKEN,
+    routes::GENERATE_MESSAGE_CHAT_TOKEN,
+    routes::DESCRIBE,
+    routes::STOP,
+];
+
+/// No, malformed, forged or unsigned bearer tokens, beside the configured headers.
+fn bad_bearer(auth: AuiAuth) -> BoxedStrategy<Input> {
     let header = prop_oneof![
         Just(None),
         "[A-Za-z0-9._-]{1,80}".prop_map(|t| Some(format!("Bearer {t}"))),
@@ -326,18 +384,48 @@ fn bad_bearer() -> BoxedStrategy<Input> {
         "[a-z]{1,12}".prop_map(|sub| Some(format!("Bearer {}", alg_none(&sub)))),
         Just(Some("Bearer".to_string())),
     ];
-    (0..protected.len(), header)
+    (0..PROTECTED.len(), header)
         .prop_map(move |(i, header)| {
-            let path = protected[i];
-            let body = json!({"user_id": "u_1", "ai_agent_id": "agent_x", "ai_agent_instance_id": "bad_input_instance"});
-            let (auth, what) = match header {
-                None => (Auth::None, "no Authorization".to_string()),
-                Some(h) => (Auth::Header(h.clone()), format!("Authorization {:?}", crate::check::client::truncate(&h, 60))),
+            let path = PROTECTED[i];
+            let what = match &header {
+                None => "no Authorization".to_string(),
+                Some(h) => format!("Authorization {:?}", crate::check::client::truncate(h, 60)),
             };
-            let request = AuiRequest { path, body: body.to_string().into_bytes(), auth };
-            Generated::new(Category::BadSignature, format!("{path} with {what}"), request, &["401", "403"])
+            refused(path, &what, Auth::authorization(&auth, header))
         })
         .boxed()
+}
+
+/// The configured headers missing, or one of them with another value (never shown: the
+/// report names the header only).
+fn bad_headers(auth: AuiAuth) -> BoxedStrategy<Input> {
+    let count = auth.headers.len().max(1);
+    (0..PROTECTED.len(), 0..=count, "[A-Za-z0-9]{8,40}")
+        .prop_map(move |(i, which, value)| {
+            let path = PROTECTED[i];
+            let mut headers = auth.headers.clone();
+            let what = match headers.get_mut(which) {
+                Some((name, old)) if *old != value => {
+                    *old = value;
+                    format!("header {name} changed")
+                }
+                _ => {
+                    headers.clear();
+                    "none of the configured headers".to_string()
+                }
+            };
+            refused(path, &what, Auth::Exactly(headers))
+        })
+        .boxed()
+}
+
+/// A valid request to `path` with bad credentials (`what` they are): it must be refused.
+fn refused(path: &'static str, what: &str, auth: Auth) -> Input {
+    let body = json!({"user_id": "u_1", "ai_agent_id": "agent_x", "ai_agent_instance_id": "bad_input_instance"});
+    let body = body.to_string().into_bytes();
+    let request = AuiRequest { path, body, auth };
+    let what = format!("{path} with {what}");
+    Generated::new(Category::BadSignature, what, request, &["401", "403"])
 }
 
 /// An unsigned JWT (`alg: none`) claiming `sub`, valid for a day.

@@ -12,6 +12,7 @@ pub mod duix;
 
 use super::case::{broken, ensure, CaseResult, SuiteRun};
 use super::client::{truncate, Alibaba, Aui, Duix, Http, Reply};
+use super::suites::aui as suites_aui;
 use super::target::Platform;
 use super::Ctx;
 use futures_util::StreamExt;
@@ -261,12 +262,15 @@ async fn health(ctx: &Ctx, http: Http) -> CaseResult {
                 .await
         }
         Platform::Aui => {
-            let mut aui = Aui {
-                http,
-                url,
-                bearer: None,
-            };
-            aui.login(&ctx.creds.aui_user).await
+            let auth = std::sync::Arc::new(ctx.creds.aui_auth.clone());
+            let mut aui = Aui::new(http, &url, &auth);
+            match aui.login(&ctx.creds.aui_user).await {
+                Some(login) => login,
+                None => {
+                    let body = serde_json::json!({"user_id": "health_probe"});
+                    aui.post(suites_aui::GET_RTC_AUTH_TOKEN, &body).await
+                }
+            }
         }
         Platform::Duix => {
             let duix = Duix {

@@ -192,6 +192,101 @@ pub fn verify(
     }
 }
 
+/// Why a received request's V3 signature does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestSignatureError {
+    /// A header named in `SignedHeaders` is not in the request.
+    #[error(transparent)]
+    MissingSignedHeader(#[from] MissingSignedHeader),
+    /// The signature is not the one the request's parts give with this secret.
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+/// A received V3 request as its signature covers it. No `Debug` needed: it holds no secret.
+#[derive(Clone, Copy)]
+pub struct Received<'a> {
+    /// HTTP method as sent.
+    pub method: &'a str,
+    /// URI path as sent (percent-encoded).
+    pub path: &'a str,
+    /// The decoded query params.
+    pub params: &'a [(String, String)],
+    /// Every request header, any case.
+    pub headers: &'a [(String, String)],
+    /// The request's `x-acs-content-sha256`.
+    pub payload_hash: &'a str,
+}
+
+impl Received<'_> {
+    fn canonical(
+        &self,
+        headers: &[(String, String)],
+        signed: &[String],
+        legacy: bool,
+    ) -> Result<String, MissingSignedHeader> {
+        let build = if legacy {
+            canonical_request_legacy
+        } else {
+            canonical_request
+        };
+        build(
+            self.method,
+            self.path,
+            self.params,
+            headers,
+            signed,
+            self.payload_hash,
+        )
+    }
+}
+
+/// Verifies a received request's signature: the canonical request rebuilt from its parts and
+/// `auth`'s `SignedHeaders`, with today's canonical query, then with the old Python util's form
+/// (`k` instead of `k=` for empty values), which only differs when some value is empty.
+pub fn verify_request(
+    request: &Received<'_>,
+    auth: &Authorization,
+    secret: &str,
+) -> Result<(), RequestSignatureError> {
+    let signed = &auth.signed_headers;
+    let current = request.canonical(request.headers, signed, false)?;
+    if verify(&current, secret, &auth.signature).is_ok() {
+        return Ok(());
+    }
+    if request.params.iter().any(|(_, v)| v.is_empty()) {
+        let legacy = request.canonical(request.headers, signed, true)?;
+        if verify(&legacy, secret, &auth.signature).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(RequestSignatureError::Mismatch)
+}
+
+/// The `Authorization` for the same request sent with `host` as its `host` header: the same
+/// signed headers (their other values as received), signed again with `secret`. What a proxy
+/// forwarding to another host does when the client signed `host`.
+pub fn resign_for_host(
+    request: &Received<'_>,
+    auth: &Authorization,
+    host: &str,
+    secret: &str,
+) -> Result<String, MissingSignedHeader> {
+    let moved: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        .cloned()
+        .chain([("host".to_string(), host.to_string())])
+        .collect();
+    let canonical = request.canonical(&moved, &auth.signed_headers, false)?;
+    let resigned = Authorization {
+        signature: sign(&canonical, secret),
+        ..auth.clone()
+    };
+    Ok(resigned.to_string())
+}
+
 fn hmac_sha256_hex(string_to_sign: &str, secret: &str) -> String {
     // HMAC accepts keys of any length, so this never fails.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
@@ -279,6 +374,49 @@ mod tests {
                 name: "host".into()
             })
         );
+    }
+
+    #[test]
+    fn a_request_resigned_for_another_host_verifies_there_and_not_at_the_first() {
+        let params = pairs(&[("InstanceId", "i-1"), ("Empty", "")]);
+        let headers = sign_request(SignInput {
+            method: "POST",
+            host: "127.0.0.1:18700",
+            path: "/",
+            params: &params,
+            body: b"",
+            content_type: None,
+            action: "DescribeAIAgentInstance",
+            version: "2020-11-09",
+            access_key_id: "testid",
+            secret: "testsecret",
+            date: "2025-07-18T06:39:08Z",
+            nonce: "0123456789abcdef0123456789abcdef",
+        });
+        let auth = parse_authorization(&headers.last().unwrap().1).unwrap();
+        let received = |headers| Received {
+            method: "POST",
+            path: "/",
+            params: &params,
+            headers,
+            payload_hash: EMPTY_PAYLOAD_SHA256,
+        };
+        let check =
+            |headers, auth: &Authorization| verify_request(&received(headers), auth, "testsecret");
+        assert_eq!(check(&headers, &auth), Ok(()));
+        let host = "ice.cn-shanghai.aliyuncs.com";
+        let resigned = resign_for_host(&received(&headers), &auth, host, "testsecret").unwrap();
+        let resigned = parse_authorization(&resigned).unwrap();
+        assert_eq!(resigned.signed_headers, auth.signed_headers);
+        let mut moved = headers.clone();
+        moved.retain(|(n, _)| n != "host");
+        moved.push(("host".into(), host.into()));
+        assert_eq!(check(&moved, &resigned), Ok(()));
+        assert_eq!(
+            check(&headers, &resigned),
+            Err(RequestSignatureError::Mismatch)
+        );
+        assert_eq!(check(&moved, &auth), Err(RequestSignatureError::Mismatch));
     }
 
     #[test]

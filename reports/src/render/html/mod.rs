@@ -17,7 +17,8 @@ use crate::slo::Slo;
 pub(crate) mod chart;
 mod suite;
 
-pub(crate) const STYLE: &str = include_str!("style.css");
+/// The page's stylesheet, inlined; `agentproof proxy`'s live page wears it too.
+pub const STYLE: &str = include_str!("style.css");
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// The HTML page for `run`, judged against the default SLO.

@@ -6,6 +6,10 @@
 //!   the right. Long runs
 //!   are grouped into at most [`MAX_COLUMNS`] columns (mean p50, worst p95 and max, mean
 //!   requests/s per column) so the page stays small; seconds nobody answered in break the lines.
+//! * **Users over time** (`id="users-over-time"`): the users active in each second (the most at
+//!   any moment of it) as a step line on a linear axis, on the same time axis and width as
+//!   the latency chart so a ramp lines up with the latency it caused; grouped like it (the
+//!   most users of each column). Drawn only when the run counted its users.
 //! * **Percentile curve** (`id="percentile-curve"`): latency against percentile on the
 //!   "nines" scale (`x = -log10(1 - q)`, so 0 %, 90 %, 99 %, 99.9 %, 99.99 % are equal steps),
 //!   one line per route read from its histogram; with a schedule as sent dashed and as due
@@ -29,6 +33,9 @@ const TOP: f64 = 24.0;
 const BOTTOM: f64 = 270.0;
 /// Most columns drawn on the time chart.
 pub(super) const MAX_COLUMNS: usize = 600;
+/// Height and plot bottom of the users chart (it shares the latency chart's width and top).
+const USERS_HEIGHT: f64 = 150.0;
+const USERS_BOTTOM: f64 = 104.0;
 /// Share of the plot height the requests/s bars may use, so they stay under the lines.
 const RATE_SHARE: f64 = 0.3;
 /// Highest "nine" on the percentile curve: 99.99 %.
@@ -65,23 +72,30 @@ impl LogAxis {
     fn grid(&self, out: &mut String) {
         let mut decade = self.lo;
         while decade <= self.hi * 1.001 {
-            let y = self.y(decade);
-            let _ = write!(
-                out,
-                r#"<line class="grid" x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-                LEFT - 6.0,
-                y + 3.5,
-                short(decade)
-            );
+            grid_line(out, self.y(decade), &short(decade));
             decade *= 10.0;
         }
     }
 }
 
+/// A horizontal grid line at `y` across the plot, labelled on the left axis.
+fn grid_line(out: &mut String, y: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<line class="grid" x1="{LEFT}" y1="{y:.1}" x2="{RIGHT}" y2="{y:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{label}</text>"#,
+        LEFT - 6.0,
+        y + 3.5,
+    );
+}
+
 /// One column of the time chart: a second, or a group of seconds in a long run.
 struct Column {
     start: u64,
+    /// Seconds in the column.
+    seconds: u64,
     requests_per_sec: f64,
+    /// The most users of its seconds.
+    users: u64,
     p50: f64,
     p95: f64,
     max: f64,
@@ -96,6 +110,8 @@ fn columns(series: &[SecondStats]) -> Vec<Column> {
             let n = answered.len().max(1) as f64;
             Column {
                 start: chunk[0].second,
+                seconds: chunk.len() as u64,
+                users: chunk.iter().map(|s| s.users).max().unwrap_or(0),
                 requests_per_sec: chunk.iter().map(|s| s.requests).sum::<u64>() as f64
                     / chunk.len() as f64,
                 p50: answered.iter().map(|s| s.p50_ms).sum::<f64>() / n,
@@ -152,7 +168,7 @@ pub(super) fn latency_over_time(report: &LoadReport) -> String {
         );
         tick += rate_step;
     }
-    time_ticks(&mut out, last, x);
+    time_ticks(&mut out, last, x, BOTTOM);
     let limit_y = axis.y(limit);
     let _ = write!(
         out,
@@ -174,7 +190,7 @@ pub(super) fn latency_over_time(report: &LoadReport) -> String {
         );
         let _ = write!(out, r#"<path class="line {class}" d="{d}"/>"#);
     }
-    frame(&mut out, "seconds since start", "ms (log scale)");
+    frame(&mut out, "seconds since start", "ms (log scale)", BOTTOM);
     let _ = write!(
         out,
         r#"<text class="axis-title" x="{x}" y="{y}" text-anchor="middle" transform="rotate(90 {x} {y})">requests/s</text>"#,
@@ -192,6 +208,53 @@ pub(super) fn latency_over_time(report: &LoadReport) -> String {
     );
     out.push_str("</svg>");
     out
+}
+
+/// The users-over-time `<svg>`, as the module docs say; `None` when no second counted a user
+/// (a run that did not count them, or a report from before they were counted).
+pub(super) fn users_over_time(report: &LoadReport) -> Option<String> {
+    let peak = report.peak_users();
+    if peak == 0 {
+        return None;
+    }
+    let cols = columns(&report.series);
+    let (step, top) = match nice_axis(peak as f64) {
+        (step, _) if step < 1.0 => (1.0, peak as f64),
+        axis => axis,
+    };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<svg id="users-over-time" class="chart" viewBox="0 0 {WIDTH} {USERS_HEIGHT}" role="img" aria-labelledby="uot-t uot-d"><title id="uot-t">Users over time</title><desc id="uot-d">Per second of the run, the most users active at any moment of it; at most {peak}.</desc>"#
+    );
+    let y = |users: f64| USERS_BOTTOM - users / top * (USERS_BOTTOM - TOP);
+    let mut tick = 0.0;
+    while tick <= top + step / 2.0 {
+        grid_line(&mut out, y(tick), &number(tick));
+        tick += step;
+    }
+    let last = report.series.last().map_or(1, |s| s.second + 1).max(1) as f64;
+    let x = |second: f64| LEFT + second / last * (RIGHT - LEFT);
+    // A step line: each column's users held across its seconds.
+    let mut d = String::new();
+    for c in &cols {
+        let (x0, x1, cy) = (
+            x(c.start as f64),
+            x((c.start + c.seconds) as f64),
+            y(c.users as f64),
+        );
+        let pen = if d.is_empty() { "M" } else { "L" };
+        let _ = write!(d, "{pen}{x0:.1} {cy:.1} H{x1:.1} ");
+    }
+    let d = d.trim_end();
+    let _ = write!(
+        out,
+        r#"<path class="users-area" d="{d} V{USERS_BOTTOM} H{LEFT} Z"/><path class="line users" d="{d}"/>"#
+    );
+    time_ticks(&mut out, last, x, USERS_BOTTOM);
+    frame(&mut out, "seconds since start", "users", USERS_BOTTOM);
+    out.push_str("</svg>");
+    Some(out)
 }
 
 /// The percentile-curve `<svg>`, as the module docs say.
@@ -270,7 +333,7 @@ pub(super) fn percentile_curve(report: &LoadReport) -> String {
             );
         }
     }
-    frame(&mut out, "percentile", "ms (log scale)");
+    frame(&mut out, "percentile", "ms (log scale)", BOTTOM);
     out.push_str("</svg>");
     out
 }
@@ -322,8 +385,8 @@ fn broken_path(points: impl Iterator<Item = (f64, f64, bool)>, y: impl Fn(f64) -
     d.trim_end().to_owned()
 }
 
-/// About eight round second ticks under the time axis.
-fn time_ticks(out: &mut String, last: f64, x: impl Fn(f64) -> f64) {
+/// About eight round second ticks under a time axis at `bottom`.
+fn time_ticks(out: &mut String, last: f64, x: impl Fn(f64) -> f64, bottom: f64) {
     let step = [
         1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
     ]
@@ -336,21 +399,22 @@ fn time_ticks(out: &mut String, last: f64, x: impl Fn(f64) -> f64) {
             out,
             r#"<text class="tick" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
             x(t),
-            BOTTOM + 15.0,
+            bottom + 15.0,
             number(t)
         );
         t += step;
     }
 }
 
-fn frame(out: &mut String, x_title: &str, y_title: &str) {
+/// The axes of a plot from [`TOP`] to `bottom`, and their titles.
+fn frame(out: &mut String, x_title: &str, y_title: &str, bottom: f64) {
     let _ = write!(
         out,
-        r#"<path class="axis" d="M{LEFT} {TOP} V{BOTTOM} H{RIGHT}"/><text class="axis-title" x="{:.1}" y="{}" text-anchor="middle">{x_title}</text>"#,
+        r#"<path class="axis" d="M{LEFT} {TOP} V{bottom} H{RIGHT}"/><text class="axis-title" x="{:.1}" y="{}" text-anchor="middle">{x_title}</text>"#,
         (LEFT + RIGHT) / 2.0,
-        BOTTOM + 34.0
+        bottom + 34.0
     );
-    let (cx, cy) = (LEFT - 52.0, (TOP + BOTTOM) / 2.0);
+    let (cx, cy) = (LEFT - 52.0, (TOP + bottom) / 2.0);
     let _ = write!(
         out,
         r#"<text class="axis-title" x="{cx}" y="{cy}" text-anchor="middle" transform="rotate(-90 {cx} {cy})">{y_title}</text>"#
@@ -411,6 +475,7 @@ mod tests {
                 p50_ms: 1.0,
                 p95_ms: second as f64,
                 max_ms: 2.0 * second as f64,
+                users: second / 2,
             })
             .collect();
         let cols = columns(&series);
@@ -418,6 +483,63 @@ mod tests {
         assert_eq!(cols[1].start, 6);
         assert_eq!(cols[1].p95, 11.0);
         assert_eq!(cols[1].requests_per_sec, 10.0);
+        assert_eq!(
+            (cols[1].seconds, cols[1].users),
+            (6, 5),
+            "the most users of 6..=11"
+        );
+    }
+
+    #[test]
+    fn users_chart_is_a_step_line_and_absent_when_users_were_not_counted() {
+        let mut report = crate::load::LoadRecorder::new(Default::default(), false).finish(
+            test_meta(),
+            3_000,
+            None,
+        );
+        report.series = (0..3)
+            .map(|second| SecondStats {
+                second,
+                requests: 1,
+                errors: 0,
+                p50_ms: 1.0,
+                p95_ms: 1.0,
+                max_ms: 1.0,
+                users: [2, 4, 4][second as usize],
+            })
+            .collect();
+        let svg = users_over_time(&report).expect("users were counted");
+        let line = svg.split("<path class=\"line users\" d=\"").nth(1).unwrap();
+        let line = &line[..line.find('"').unwrap()];
+        // 3 s over 850 px: x 70, 353.3, 636.7, 920; 4 users at the top (24), 2 half-way (64).
+        assert_eq!(
+            line,
+            "M70.0 64.0 H353.3 L353.3 24.0 H636.7 L636.7 24.0 H920.0"
+        );
+        for s in &mut report.series {
+            s.users = 0;
+        }
+        assert_eq!(users_over_time(&report), None);
+    }
+
+    fn test_meta() -> crate::load::LoadMeta {
+        crate::load::LoadMeta {
+            scenario: "s".into(),
+            scenario_description: String::new(),
+            seed: 1,
+            command_line: String::new(),
+            users: 4,
+            increase_rate: 2.0,
+            run_time_secs: 3,
+            rate_per_sec: None,
+            targets: Default::default(),
+            tool_version: String::new(),
+            goose_version: String::new(),
+            started_at: "2025-01-31T09:30:00Z".into(),
+            worker: None,
+            merged_from: Vec::new(),
+            partial: None,
+        }
     }
 
     #[test]

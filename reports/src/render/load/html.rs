@@ -3,17 +3,21 @@
 //! `#verdict` first (the verdict line, big, green or red, a CUT SHORT badge when the run
 //! stopped early, a PARTIAL badge and the note when a merge went ahead without every worker),
 //! then `#reproduce` (command line, scenario, seed, load shape, targets, versions, the judged
-//! distribution, and for a distributed run `worker I of N` or `merged from N workers (...)`), the `#latency-over-time` and `#percentile-curve`
-//! charts (`chart.rs`), the `#routes` table (as sent and, with a schedule, as due side by side,
-//! then each rule), `#errors` by reason, and `#baseline` when a comparison was made. The ids
+//! distribution, each route's own SLO, the peak users, and for a distributed run `worker I of
+//! N` or `merged from N workers (...)`), the `#latency-over-time`, `#users-over-time` (when the
+//! run counted its users) and `#percentile-curve` charts (`chart.rs`), the `#routes` table (as
+//! sent and, with a schedule, as due side by side, then each rule; a route judged by its own
+//! SLO says so under its name and beside each rule of its own), `#errors` by reason, and
+//! `#baseline` when a comparison was made. The ids
 //! are stable for browser tests and links. Same rules as the check report: the check report's
 //! CSS plus `load.css`, inline SVG only, a CSP forbidding every fetch, every text escaped.
 
 use std::fmt::Write as _;
 
-use super::chart::{latency_over_time, percentile_curve, PALETTE};
+use super::chart::{latency_over_time, percentile_curve, users_over_time, PALETTE};
 use crate::load::{
-    DeltaStatus, LoadReport, LoadVerdict, MsDelta, RouteLatency, RouteResult, Rule, RuleVerdict,
+    DeltaStatus, LoadReport, LoadSlo, LoadVerdict, MsDelta, RouteLatency, RouteResult, Rule,
+    RuleVerdict,
 };
 use crate::render::escape::html;
 use crate::render::html::{CSP, STYLE};
@@ -43,6 +47,7 @@ pub fn render(report: &LoadReport) -> String {
         judged_words(report),
         latency_over_time(report)
     );
+    users_section(&mut out, report);
     curve_section(&mut out, report);
     routes_table(&mut out, report, &verdict);
     errors_table(&mut out, report);
@@ -132,6 +137,12 @@ fn reproduce(out: &mut String, report: &LoadReport) {
         fact(&format!("target {platform}"), url);
     }
     fact("SLO", &report.slo.describe());
+    for (route, rules) in report.own_slos() {
+        fact("own SLO", &format!("{}: {rules}", route.route));
+    }
+    if let Some(users) = peak_users(report) {
+        fact("peak users", &users);
+    }
     fact("judged", &judged_words(report));
     fact("started at", &m.started_at);
     fact(
@@ -159,6 +170,23 @@ pub(crate) fn load_shape(report: &LoadReport) -> String {
     )
 }
 
+/// `10, in second 4 (the most active at any moment)`, or `None` when users were not counted.
+pub(crate) fn peak_users(report: &LoadReport) -> Option<String> {
+    let peak = report.peak_users();
+    let at = report.series.iter().find(|s| s.users == peak)?;
+    (peak > 0).then(|| {
+        let merged = if report.meta.merged_from.is_empty() {
+            ""
+        } else {
+            ", the workers' added"
+        };
+        format!(
+            "{peak}, first in second {} (the most active at any moment of a second{merged})",
+            at.second
+        )
+    })
+}
+
 /// Which distribution the verdict read, in words.
 pub(crate) fn judged_words(report: &LoadReport) -> String {
     if report.is_scheduled() {
@@ -166,6 +194,22 @@ pub(crate) fn judged_words(report: &LoadReport) -> String {
     } else {
         "as sent: latency from when each request was sent (no schedule, so no coordinated-omission correction)".into()
     }
+}
+
+fn users_section(out: &mut String, report: &LoadReport) {
+    let Some(chart) = users_over_time(report) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<section class=\"card\"><h2>Users over time</h2><p class=\"note\">Users active in each second: the most at any moment of it{}; peak {}.</p><figure class=\"wide\">{chart}</figure></section>",
+        if report.meta.merged_from.is_empty() {
+            ""
+        } else {
+            ", the workers' added"
+        },
+        report.peak_users()
+    );
 }
 
 fn curve_section(out: &mut String, report: &LoadReport) {
@@ -225,17 +269,23 @@ fn routes_table(out: &mut String, report: &LoadReport, verdict: &LoadVerdict) {
         html(&slo.error_percent())
     );
     for (route, v) in report.routes.iter().zip(&verdict.routes) {
+        let own = report.own_slo(route);
         let _ = write!(
             out,
-            "<tr><td class=\"route\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td class=\"route\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
             html(&route.route),
+            own.map_or(String::new(), |own| format!(
+                "<span class=\"own\">own SLO {}</span>",
+                html(&own.differences_from(slo))
+            )),
             route.count,
             route.errors,
             route.timeouts
         );
-        latency_cells(out, route, &route.sent);
+        let own_limit = own.filter(|o| o.limit_ms != slo.limit_ms);
+        latency_cells(out, route, &route.sent, own_limit);
         if let (true, Some(due)) = (report.is_scheduled(), &route.due) {
-            latency_cells(out, route, due);
+            latency_cells(out, route, due, own_limit);
         }
         for rule in &v.rules {
             let (class, mark) = if rule.passed {
@@ -243,9 +293,17 @@ fn routes_table(out: &mut String, report: &LoadReport, verdict: &LoadVerdict) {
             } else {
                 ("fail", "✗ ")
             };
+            let own_rule = own
+                .filter(|own| own.rule_text(rule.rule) != slo.rule_text(rule.rule))
+                .map_or(String::new(), |own| {
+                    format!(
+                        "<span class=\"own\">own {}</span>",
+                        html(&own.rule_text(rule.rule))
+                    )
+                });
             let _ = write!(
                 out,
-                "<td class=\"rule {class}\" title=\"{}\">{mark}{}</td>",
+                "<td class=\"rule {class}\" title=\"{}\">{mark}{}{own_rule}</td>",
                 html(&rule.got),
                 html(&compact(report, route, rule))
             );
@@ -258,27 +316,41 @@ fn routes_table(out: &mut String, report: &LoadReport, verdict: &LoadVerdict) {
 /// A rule's result in a few characters for the table; the full sentence is its tooltip.
 fn compact(report: &LoadReport, route: &RouteResult, rule: &RuleVerdict) -> String {
     let latency = route.latency(report.judged);
+    let slo = report.slo_of(route);
     match (rule.rule, rule.passed) {
         (_, true) => String::new(),
         (Rule::Quantile, false) => format!(
             "{}% under, needs {}%",
             crate::load::percent(latency.under_limit, route.count),
-            report.slo.quantile_percent()
+            slo.quantile_percent()
         ),
-        (Rule::Max, false) => format!("{} at timeout", latency.reached_timeout),
+        (Rule::Max, false) if slo.timeout_ms == report.slo.timeout_ms => {
+            format!("{} at timeout", latency.reached_timeout)
+        }
+        (Rule::Max, false) => format!("{} at own max", latency.reached_timeout),
         (Rule::Errors, false) => format!(
             "{}%, allowed {}%",
             crate::load::percent_up(route.errors, route.count),
-            report.slo.error_percent()
+            slo.error_percent()
         ),
     }
 }
 
-fn latency_cells(out: &mut String, route: &RouteResult, l: &RouteLatency) {
+/// The latency cells of one distribution; `own_limit`: the route's own SLO when its limit is
+/// not the run's, so the under-limit share says which limit it is under.
+fn latency_cells(
+    out: &mut String,
+    route: &RouteResult,
+    l: &RouteLatency,
+    own_limit: Option<&LoadSlo>,
+) {
     let s = &l.summary;
+    let under = own_limit.map_or(String::new(), |own| {
+        format!("<span class=\"own\">under own {} ms</span>", own.limit_ms)
+    });
     let _ = write!(
         out,
-        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{under}</td>",
         ms(s.p50_ms),
         ms(s.p95_ms),
         ms(s.p99_ms),

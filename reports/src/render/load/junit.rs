@@ -6,8 +6,10 @@
 //!   say 54 s for a 6 s run of 9 cases.
 //! * After the standard properties (platform, target, seed, tool_version) come the facts that
 //!   reproduce the run, as in the "How to reproduce" section of the HTML and Markdown reports:
-//!   `scenario`, `command_line`, `goose_version`, `load_shape`, `slo`, `judged`
-//!   (`as sent` or `as due`), when the run stopped early `cut_short`, and for a distributed run
+//!   `scenario`, `command_line`, `goose_version`, `load_shape`, `slo`, one `route_slo` per
+//!   route judged by its own SLO (`aui POST /x: p95<500ms`, the rules that differ), `judged`
+//!   (`as sent` or `as due`), `peak_users` when the run counted its users, when the run
+//!   stopped early `cut_short`, and for a distributed run
 //!   `worker` (`2/4`, as `--worker` takes it), `merged_from` (the worker folders, `, `-separated)
 //!   and `partial` (which workers a partial merge lacks), each only when set.
 //!
@@ -26,8 +28,16 @@ pub fn render(report: &LoadReport) -> String {
         ("goose_version", m.goose_version.clone()),
         ("load_shape", load_shape(report)),
         ("slo", report.slo.describe()),
-        ("judged", report.judged.words().to_owned()),
     ];
+    properties.extend(
+        report
+            .own_slos()
+            .map(|(route, rules)| ("route_slo", format!("{}: {rules}", route.route))),
+    );
+    properties.push(("judged", report.judged.words().to_owned()));
+    if report.peak_users() > 0 {
+        properties.push(("peak_users", report.peak_users().to_string()));
+    }
     if let Some(why) = &report.cut_short {
         properties.push(("cut_short", why.clone()));
     }

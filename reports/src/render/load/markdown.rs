@@ -1,12 +1,16 @@
 //! Markdown of a load run for a CI step summary, GitHub-flavoured, in the page's order: the
-//! verdict as a heading, how to reproduce, latency over time (a table of at most
-//! [`SERIES_ROWS`] rows, grouped for long runs), the percentile curve as p50 to p99.99 per
-//! route, the route table, the errors by reason and the baseline comparison. Remote text is
-//! escaped and cut to [`CELL_CHARS`] characters per cell.
+//! verdict as a heading, how to reproduce (with each route's own SLO and the peak users),
+//! latency over time (a table of at most [`SERIES_ROWS`] rows, grouped for long runs, with
+//! the most users of each row when the run counted them), the percentile curve as p50 to
+//! p99.99 per route, the route table (a route judged by its own SLO says so), the errors by
+//! reason and the baseline comparison. Remote text is escaped and cut to [`CELL_CHARS`]
+//! characters per cell.
 
 use std::fmt::Write as _;
 
-use super::html::{distributed_facts, judged_words, load_shape, ms_change, status_words};
+use super::html::{
+    distributed_facts, judged_words, load_shape, ms_change, peak_users, status_words,
+};
 use crate::load::{grouped, percent, percent_up, LoadReport, RouteLatency, SecondStats};
 use crate::render::escape::markdown as md;
 use crate::render::ms;
@@ -79,8 +83,14 @@ fn reproduce(out: &mut String, report: &LoadReport) {
             .iter()
             .map(|(p, url)| ("target", format!("{p} {url}"))),
     );
+    facts.push(("SLO", report.slo.describe()));
+    facts.extend(
+        report
+            .own_slos()
+            .map(|(route, rules)| ("own SLO", format!("{}: {rules}", route.route))),
+    );
+    facts.extend(peak_users(report).map(|users| ("peak users", users)));
     facts.extend([
-        ("SLO", report.slo.describe()),
         ("judged", judged_words(report)),
         ("started at", m.started_at.clone()),
         (
@@ -107,15 +117,27 @@ fn series(out: &mut String, report: &LoadReport) {
         return;
     }
     let group = report.series.len().div_ceil(SERIES_ROWS).max(1);
+    // Users only when the run counted them: a column of zeros would say nobody ran.
+    let users = report.peak_users() > 0;
+    let (users_head, users_rule) = if users {
+        (" users |", " ---: |")
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         out,
-        "{}, {}.\n\n| seconds | requests/s | errors | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+        "{}, {}{}.\n\n| seconds |{users_head} requests/s | errors | p50 ms | p95 ms | max ms |\n| --- |{users_rule} ---: | ---: | ---: | ---: | ---: |",
         if group == 1 {
             "Per second".to_owned()
         } else {
             format!("Per {group} seconds (worst p95 and max of the group)")
         },
-        judged_words(report)
+        judged_words(report),
+        if users {
+            "; users: the most active at any moment"
+        } else {
+            ""
+        }
     );
     for chunk in report.series.chunks(group) {
         let row = Row::of(chunk);
@@ -125,9 +147,14 @@ fn series(out: &mut String, report: &LoadReport) {
         } else {
             format!("{first}–{last}")
         };
+        let users = if users {
+            format!(" {} |", row.users)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "| {span} | {:.1} | {} | {} | {} | {} |",
+            "| {span} |{users} {:.1} | {} | {} | {} | {} |",
             row.rate,
             row.errors,
             ms(row.p50),
@@ -139,6 +166,7 @@ fn series(out: &mut String, report: &LoadReport) {
 }
 
 struct Row {
+    users: u64,
     rate: f64,
     errors: u64,
     p50: f64,
@@ -150,6 +178,7 @@ impl Row {
     fn of(chunk: &[SecondStats]) -> Self {
         let answered: Vec<&SecondStats> = chunk.iter().filter(|s| s.requests > 0).collect();
         Self {
+            users: chunk.iter().map(|s| s.users).max().unwrap_or(0),
             rate: chunk.iter().map(|s| s.requests).sum::<u64>() as f64 / chunk.len() as f64,
             errors: chunk.iter().map(|s| s.errors).sum(),
             p50: answered.iter().map(|s| s.p50_ms).sum::<f64>() / answered.len().max(1) as f64,
@@ -203,15 +232,28 @@ fn routes(out: &mut String, report: &LoadReport) {
         head = "| route | count | errors | timeouts | sent p50 | sent p95 | sent p99 | sent max | sent under limit | due p50 | due p95 | due p99 | due max | due under limit (judged) |".to_owned();
         rule.push_str(" ---: | ---: | ---: | ---: | ---: |");
     }
+    let own = if report.own_slos().next().is_some() {
+        " (a route with its own SLO: under its own limit)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "Milliseconds; under limit: share of answers under {limit} ms.\n\n{head} verdict |\n{rule} --- |"
+        "Milliseconds; under limit: share of answers under {limit} ms{own}.\n\n{head} verdict |\n{rule} --- |"
     );
     let verdict = report.verdict();
     for (r, v) in report.routes.iter().zip(&verdict.routes) {
+        let name = match report.own_slo(r) {
+            Some(own) => format!(
+                "{} (own SLO {})",
+                r.route,
+                own.differences_from(&report.slo)
+            ),
+            None => r.route.clone(),
+        };
         let mut row = format!(
             "| {} | {} | {} | {} |",
-            md(&r.route, CELL_CHARS),
+            md(&name, CELL_CHARS),
             r.count,
             r.errors,
             r.timeouts

@@ -5,8 +5,8 @@
 //! the users of a 2-core machine barely contend; the progress line takes the same lock once a
 //! second.
 
+use crate::{Outcome, Sample, Sink};
 use reports::load::{LoadRecorder, Progress, SampleOutcome};
-use scenarios::{Outcome, Sample, Sink};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -35,6 +35,7 @@ impl SharedRecorder {
                 requests: 0,
                 errors: 0,
                 p95_ms: 0.0,
+                users: 0,
             })
     }
 
@@ -64,6 +65,22 @@ impl Sink for SharedRecorder {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = guard.as_mut() {
             recorder.record(sample.route, at, sent, due, outcome);
+        }
+    }
+
+    fn user_started(&self) {
+        let at = self.started.elapsed();
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = guard.as_mut() {
+            recorder.user_started(at);
+        }
+    }
+
+    fn user_stopped(&self) {
+        let at = self.started.elapsed();
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = guard.as_mut() {
+            recorder.user_stopped(at);
         }
     }
 }
