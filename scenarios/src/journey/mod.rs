@@ -83,6 +83,13 @@ pub struct Journeys {
 
 /// A rule for some rows only: `ttft p95<800ms` is the rule `p95<800ms` for the rows whose name
 /// contains `ttft`. `None` for a rule of the whole run.
+///
+/// ```
+/// use scenarios::journey::row_rule;
+/// assert_eq!(row_rule("ttft p95<800ms"), Some(("ttft".into(), "p95<800ms".into())));
+/// assert_eq!(row_rule(" end  errors < 1%"), Some(("end".into(), "errors< 1%".into())));
+/// assert_eq!(row_rule("p95<800ms"), None);
+/// ```
 pub fn row_rule(rule: &str) -> Option<(String, String)> {
     let (name, limit) = rule.split_once('<')?;
     let (word, measure) = name.trim().split_once(char::is_whitespace)?;
