@@ -156,7 +156,8 @@ class Bench:
         binary = str(BIN_DIR / "agentproof")
         a_info = self.out / f"{tag}-alibaba.json"
         self.start(f"{tag}-alibaba", [binary, "mock", "--only", "alibaba", "--alibaba-port",
-                                      str(ports["alibaba"]), "--info-file", str(a_info)])
+                                      str(ports["alibaba"]), "--llm-port", "0",
+                                      "--info-file", str(a_info)])
         wait_healthy(f"http://127.0.0.1:{ports['alibaba']}/__admin/health", "the Alibaba mock")
         info.update(json.loads(a_info.read_text()))
         alibaba = info["alibaba"]

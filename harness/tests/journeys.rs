@@ -637,6 +637,8 @@ op = "duix.distroyCallSessionsByAppId"
 [[journeys.steps]]
 op = "webhook.question"
 [[journeys.steps]]
+op = "llm.chat"
+[[journeys.steps]]
 op = "http.request"
 fields = { url = "{{ target.duix }}/__admin/health", schema = "json" }
 expect = { json = { "/status" = "ok" } }
@@ -662,7 +664,7 @@ async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
     let mocks = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default())
         .await
         .unwrap();
-    let targets: Vec<String> = ["alibaba", "aui", "duix", "webhook"]
+    let targets: Vec<String> = ["alibaba", "aui", "duix", "webhook", "llm"]
         .iter()
         .map(|p| format!("{p}={}", mocks.url(p).unwrap()))
         .chain([format!("http={}", mocks.url("duix").unwrap())])
@@ -675,6 +677,7 @@ async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
         "--run-time",
         "2s",
     ];
+    args.extend(["--llm-api-key", harness::config::DEMO_LLM_API_KEY]);
     for target in &targets {
         args.extend(["--target", target.as_str()]);
     }
