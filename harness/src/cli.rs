@@ -548,7 +548,8 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
 ///   conversation-id  data.conversationId is the request's dh-conversation-id, every turn
 ///   continuity       later turns keep the conversationId of the conversation's first turn
 ///   sse              asked for text/event-stream: well-formed events, a final isEnd
-///   malformed        each malformed request gets 400, never 5xx
+///   malformed        a required field missing or not a string, broken JSON: 4xx; what seed 003
+///                    leaves open (dh-context malformed, empty question): 200 or 4xx; never 5xx
 ///   auth             with --header credentials, a request without them gets 401 or 403
 ///   latency          95% of answers under 2000 ms, counted exactly (p50/p95/p99/max)
 ///   timeout          no request reaches --timeout-ms
