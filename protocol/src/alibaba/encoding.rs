@@ -45,6 +45,11 @@ pub fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
+/// [`percent_encode`] appended to `out`.
+pub(crate) fn percent_encode_into(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, UNRESERVED));
+}
+
 /// Decodes `%XX` escapes strictly; `+` stays `+` (use [`form_decode`] for form bodies and queries).
 pub fn percent_decode(s: &str) -> Result<String, DecodeError> {
     decode(s, false)

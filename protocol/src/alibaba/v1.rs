@@ -28,7 +28,7 @@ pub struct SignatureMismatch {
 
 /// Params sorted by key bytes, `Signature` left out, each key and value percent-encoded.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    super::join_pairs(super::encoded_sorted(params, |k| k != SIGNATURE_PARAM))
+    super::canonical_pairs(params, |k| k != SIGNATURE_PARAM)
 }
 
 /// `METHOD&%2F&` + the percent-encoded canonical query.
