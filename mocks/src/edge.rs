@@ -26,16 +26,34 @@ fn is_admin(path: &str) -> bool {
     path.starts_with("/__admin") || path == "/metrics"
 }
 
-/// What the journal keeps of a request, taken before the request moves on to its handler.
+/// What the edge keeps of a request while its handler runs: for the metrics, the answer's
+/// request id and, when the journal is on, the journal.
 struct Arrival {
     started: Instant,
     received_at_ms: i64,
     request_id: String,
     route: String,
+    /// `None` when the journal is off: nothing is copied for it.
+    head: Option<Head>,
+}
+
+/// What the journal keeps of a request head, taken before the request moves on to its handler.
+struct Head {
     method: String,
     path: String,
     query: String,
     headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn of(parts: &Parts) -> Self {
+        Head {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: journal::redact_query(parts.uri.query().unwrap_or("")),
+            headers: journal::redact_headers(&parts.headers),
+        }
+    }
 }
 
 /// The middleware function; mount with `axum::middleware::from_fn_with_state`.
@@ -52,10 +70,7 @@ pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: N
         route: ctx
             .platform
             .route_key(&parts.method, &parts.uri, &parts.headers),
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: journal::redact_query(parts.uri.query().unwrap_or("")),
-        headers: journal::redact_headers(&parts.headers),
+        head: ctx.journal.is_on().then(|| Head::of(&parts)),
         request_id,
     };
     let _held = InFlight::enter(&ctx);
@@ -66,7 +81,7 @@ pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: N
             return finish(&ctx, arrival, &Bytes::new(), response);
         }
     };
-    let decision = ctx.faults.decide(&arrival.route, &arrival.path);
+    let decision = ctx.faults.decide(&arrival.route, parts.uri.path());
     let response = apply_faults(&ctx, decision, &parts, &arrival.request_id).await;
     let response = match response {
         Some(response) => response,
@@ -238,15 +253,18 @@ fn finish(ctx: &MockContext, arrival: Arrival, body: &[u8], response: Response) 
     let elapsed = arrival.started.elapsed();
     let status = response.status().as_u16();
     ctx.metrics.record(&arrival.route, status, elapsed);
+    let Some(head) = arrival.head else {
+        return response;
+    };
     let (body, body_truncated) = journal::body_for_journal(body);
     ctx.journal.push(Entry {
         seq: 0,
         received_at_ms: arrival.received_at_ms,
-        method: arrival.method,
-        path: arrival.path,
-        query: arrival.query,
+        method: head.method,
+        path: head.path,
+        query: head.query,
         route: arrival.route,
-        headers: arrival.headers,
+        headers: head.headers,
         body,
         body_truncated,
         status,

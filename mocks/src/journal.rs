@@ -58,16 +58,26 @@ impl Default for Journal {
 }
 
 impl Journal {
-    /// A journal keeping at most `capacity` entries (at least one).
+    /// A journal keeping at most `capacity` entries; `0` turns it off (nothing is kept, and the
+    /// edge does not even build the entries: [`Journal::is_on`]).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
+            capacity,
             inner: Mutex::default(),
         }
     }
 
-    /// Stores an entry (its `seq` is assigned here), dropping the oldest when full.
+    /// Whether entries are kept (the capacity is not 0).
+    pub fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// Stores an entry (its `seq` is assigned here), dropping the oldest when full; nothing when
+    /// the journal is off.
     pub fn push(&self, mut entry: Entry) {
+        if !self.is_on() {
+            return;
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         entry.seq = inner.next_seq;
         inner.next_seq += 1;
@@ -146,6 +156,14 @@ pub fn redact_query(query: &str) -> String {
 
 /// A percent-encoded query value with the secret fields of an embedded JSON object redacted.
 fn redact_query_value(value: &str) -> String {
+    // Only a value that decodes to `{...}` can hold a JSON object: skip decoding the others.
+    let object = value.starts_with('{')
+        || value
+            .get(..3)
+            .is_some_and(|start| start.eq_ignore_ascii_case("%7B"));
+    if !object {
+        return value.to_string();
+    }
     let decoded = percent_encoding::percent_decode_str(&value.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned();
@@ -272,6 +290,14 @@ mod tests {
             .collect();
         assert_eq!(kept, ["/7", "/8", "/9"]);
         assert_eq!(journal.recent(10, None)[2].seq, 9);
+    }
+
+    #[test]
+    fn a_journal_of_capacity_zero_keeps_nothing() {
+        let journal = Journal::with_capacity(0);
+        journal.push(entry("/a"));
+        assert!(!journal.is_on() && journal.is_empty());
+        assert!(journal.recent(10, None).is_empty());
     }
 
     #[test]
