@@ -6,8 +6,9 @@
 
 mod common;
 
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use mocks::journal::{Entry, Journal};
+use mocks::journal::{Body, Head, Journal, Record};
 use mocks::limits::Limits;
 use std::sync::Arc;
 use tokio::runtime::Runtime;
@@ -44,17 +45,15 @@ fn request_paths(c: &mut Criterion) {
     routes.shutdown(&rt);
 }
 
-fn entry(seq: u64) -> Entry {
-    Entry {
-        seq,
-        received_at_ms: 0,
-        method: "POST".into(),
-        path: "/api/v2/aiagent/getRtcAuthToken".into(),
-        query: String::new(),
+fn entry(seq: u64) -> Record {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let uri = Uri::from_static("/api/v2/aiagent/getRtcAuthToken");
+    Record {
+        received_at_ms: seq as i64,
+        head: Head::of(&Method::POST, &uri, &headers),
         route: "aui POST /api/v2/aiagent/getRtcAuthToken".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: r#"{"user_id":"u","channel_id":"c"}"#.into(),
-        body_truncated: false,
+        body: Body::of(br#"{"user_id":"u","channel_id":"c"}"#),
         status: 200,
         duration_ms: 0.1,
         request_id: "00000000-0000-0000-0000-000000000000".into(),

@@ -2,7 +2,7 @@
 //! metrics. Handlers behind it get the body already read (as `Bytes`) and never see an oversized one.
 
 use crate::faults::FaultDecision;
-use crate::journal::{self, Entry};
+use crate::journal::{self, Record};
 use crate::limits::Limits;
 use crate::platform::{InfraError, MockContext, RequestId, RequestMeta};
 use crate::server::ResetConnection;
@@ -34,26 +34,7 @@ struct Arrival {
     request_id: String,
     route: String,
     /// `None` when the journal is off: nothing is copied for it.
-    head: Option<Head>,
-}
-
-/// What the journal keeps of a request head, taken before the request moves on to its handler.
-struct Head {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Head {
-    fn of(parts: &Parts) -> Self {
-        Head {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_string(),
-            query: journal::redact_query(parts.uri.query().unwrap_or("")),
-            headers: journal::redact_headers(&parts.headers),
-        }
-    }
+    head: Option<journal::Head>,
 }
 
 /// The middleware function; mount with `axum::middleware::from_fn_with_state`.
@@ -70,7 +51,10 @@ pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: N
         route: ctx
             .platform
             .route_key(&parts.method, &parts.uri, &parts.headers),
-        head: ctx.journal.is_on().then(|| Head::of(&parts)),
+        head: ctx
+            .journal
+            .is_on()
+            .then(|| journal::Head::of(&parts.method, &parts.uri, &parts.headers)),
         request_id,
     };
     let _held = InFlight::enter(&ctx);
@@ -256,17 +240,11 @@ fn finish(ctx: &MockContext, arrival: Arrival, body: &[u8], response: Response) 
     let Some(head) = arrival.head else {
         return response;
     };
-    let (body, body_truncated) = journal::body_for_journal(body);
-    ctx.journal.push(Entry {
-        seq: 0,
+    ctx.journal.push(Record {
         received_at_ms: arrival.received_at_ms,
-        method: head.method,
-        path: head.path,
-        query: head.query,
+        head,
         route: arrival.route,
-        headers: head.headers,
-        body,
-        body_truncated,
+        body: journal::Body::of(body),
         status,
         duration_ms: elapsed.as_secs_f64() * 1000.0,
         request_id: arrival.request_id,
