@@ -100,9 +100,15 @@ impl DecodeError {
 }
 
 fn decode(s: &str, plus_is_space: bool) -> Result<String, DecodeError> {
+    let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = s.as_bytes();
+    let Some(first) = bytes.iter().position(special) else {
+        // Nothing to decode (most keys and values): already UTF-8 as it is.
+        return Ok(s.to_string());
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
@@ -117,9 +123,14 @@ fn decode(s: &str, plus_is_space: bool) -> Result<String, DecodeError> {
                 out.push(b' ');
                 i += 1;
             }
-            other => {
-                out.push(other);
-                i += 1;
+            _ => {
+                // The run up to the next escape, copied at once.
+                let end = bytes[i..]
+                    .iter()
+                    .position(special)
+                    .map_or(bytes.len(), |n| i + n);
+                out.extend_from_slice(&bytes[i..end]);
+                i = end;
             }
         }
     }
