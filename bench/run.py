@@ -52,6 +52,8 @@ class Settings:
         self.latency_duration = 1 if quick else 5
         self.mix_requests = 20_000 if quick else 1_000_000
         self.idle_connections = 200 if quick else 10_000
+        self.routes = []              # --routes: parts of the names of the routes measured
+        self.journal_capacity = None  # --journal-capacity: the mocks' own default when None
 
 
 def main():
@@ -65,12 +67,27 @@ def main():
                         help="WireMock 3 standalone jar (scripts/bench installs one)")
     parser.add_argument("--bin-dir", default=str(BIN_DIR),
                         help="where agentproof and the bench/ binaries are (default target/release)")
-    parser.add_argument("--only", choices=["proxy"],
+    parser.add_argument("--only", choices=["proxy", "routes", "load"],
                         help="run one step alone: `proxy` measures agentproof proxy against the mocks "
-                             "it stands in front of (their own throughput in the same run)")
+                             "it stands in front of (their own throughput in the same run); `routes` "
+                             "each mock against the bare server (wrk), no latency, WireMock or memory; "
+                             "`load` the load generators (agentproof load, wrk, oha, Locust) on the "
+                             "bare server")
+    parser.add_argument("--routes", default="",
+                        help="with --only routes: the routes measured, comma-separated parts of their "
+                             "names (`checkSig,GetAgent`; default every route)")
+    parser.add_argument("--seconds", type=float,
+                        help="seconds per timed run (default 10, --quick 1): focused runs")
+    parser.add_argument("--journal-capacity", type=int,
+                        help="the mocks' [limits] journal_capacity (default theirs, 1000; 0 turns the "
+                             "journal off): what the journal costs")
     args = parser.parse_args()
     BIN_DIR = Path(args.bin_dir).resolve()
     settings = Settings(args.quick)
+    if args.seconds:
+        settings.duration = args.seconds
+    settings.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    settings.journal_capacity = args.journal_capacity
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -79,6 +96,10 @@ def main():
     try:
         if args.only == "proxy":
             bench.run_proxy_only()
+        elif args.only == "routes":
+            bench.run_routes_only()
+        elif args.only == "load":
+            bench.run_load_only()
         else:
             bench.run()
     finally:
@@ -154,15 +175,21 @@ class Bench:
         info = {}
         ports = {p: free_port() for p in ("alibaba", "aui", "duix")}
         binary = str(BIN_DIR / "agentproof")
+        limits = ""
+        if self.s.journal_capacity is not None:
+            limits = f"[limits]\njournal_capacity = {self.s.journal_capacity}\n"
         a_info = self.out / f"{tag}-alibaba.json"
+        a_config = self.out / f"{tag}-alibaba.toml"
+        a_config.write_text(limits)
         self.start(f"{tag}-alibaba", [binary, "mock", "--only", "alibaba", "--alibaba-port",
                                       str(ports["alibaba"]), "--llm-port", "0",
-                                      "--info-file", str(a_info)])
+                                      "--info-file", str(a_info), "--config", str(a_config)])
         wait_healthy(f"http://127.0.0.1:{ports['alibaba']}/__admin/health", "the Alibaba mock")
         info.update(json.loads(a_info.read_text()))
         alibaba = info["alibaba"]
         config = self.out / f"{tag}-aui.toml"
         config.write_text(
+            limits +
             "[aui.upstream]\n"
             f"endpoint = \"{alibaba['url']}\"\n"
             f"access_key_id = \"{alibaba['access_key_id']}\"\n"
@@ -171,8 +198,7 @@ class Bench:
             path = self.out / f"{tag}-{platform}.json"
             command = [binary, "mock", "--only", platform, f"--{platform}-port", str(ports[platform]),
                        "--info-file", str(path)]
-            if platform == "aui":
-                command += ["--config", str(config)]
+            command += ["--config", str(config if platform == "aui" else a_config)]
             self.start(f"{tag}-{platform}", command)
             wait_healthy(f"http://127.0.0.1:{ports[platform]}/__admin/health", f"the {platform} mock")
             info.update(json.loads(path.read_text()))
@@ -235,11 +261,7 @@ class Bench:
         print("bench: starting the mocks and the bare server", flush=True)
         info, info_file = self.start_mocks("run")
         routes = self.write_requests(info_file, 2_000)
-        bare_port = free_port()
-        self.start("bare", [str(BIN_DIR / "bare-hyper"), "--port", str(bare_port), "--body-file",
-                            str(self.req / "bare-body.json")])
-        bare = f"http://127.0.0.1:{bare_port}"
-        wait_healthy(bare + "/", "the bare server")
+        bare = self.start_bare()
         self.results["bare_body_bytes"] = routes["bare_body_bytes"]
         self.measure_bare_static(bare)
         self.measure_mocks(info, info_file, routes, bare)
@@ -260,6 +282,35 @@ class Bench:
                 self.results["routes"][route["name"]] = {"platform": route["platform"], "rps": rps}
         self.measure_proxy(info, routes)
 
+    def run_routes_only(self):
+        """Each mock against the bare server, wrk only: a focused run of one change."""
+        print("bench: starting the mocks and the bare server (routes alone)", flush=True)
+        info, info_file = self.start_mocks("run")
+        routes = self.write_requests(info_file, 2_000)
+        bare = self.start_bare()
+        self.results["bare_body_bytes"] = routes["bare_body_bytes"]
+        self.measure_bare_static(bare)
+        self.measure_mocks(info, info_file, routes, bare)
+
+    def run_load_only(self):
+        """The load generators on the bare server, wrk first (the table's baseline)."""
+        print("bench: starting the bare server (load generators alone)", flush=True)
+        info, info_file = self.start_mocks("run")
+        routes = self.write_requests(info_file, 2_000)
+        self.stop_all()
+        bare = self.start_bare()
+        self.results["bare_body_bytes"] = routes["bare_body_bytes"]
+        self.measure_bare_static(bare)
+        self.measure_load_generator(bare)
+
+    def start_bare(self):
+        port = free_port()
+        self.start("bare", [str(BIN_DIR / "bare-hyper"), "--port", str(port), "--body-file",
+                            str(self.req / "bare-body.json")])
+        bare = f"http://127.0.0.1:{port}"
+        wait_healthy(bare + "/", "the bare server")
+        return bare
+
     def measure_bare_static(self, bare):
         print("bench: throughput (wrk -t1 -c32)", flush=True)
         get = self.req / "bare-get.req"
@@ -274,6 +325,8 @@ class Bench:
 
     def measure_mocks(self, info, info_file, routes, bare):
         for route in routes["routes"]:
+            if self.s.routes and not any(part in route["name"] for part in self.s.routes):
+                continue
             url = info[route["platform"]]["url"]
             if route["mode"] == "once":
                 # Fresh signatures for this run: sized for the bare server, the fastest reader.

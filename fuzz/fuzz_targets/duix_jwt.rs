@@ -24,7 +24,9 @@ fn apps() -> &'static Apps {
     static APPS: OnceLock<Apps> = OnceLock::new();
     APPS.get_or_init(|| {
         let app = DuixApp::default();
-        [(app.app_id.clone(), app)].into_iter().collect()
+        [(app.app_id.clone(), std::sync::Arc::new(app))]
+            .into_iter()
+            .collect()
     })
 }
 

@@ -2,7 +2,7 @@
 //! metrics. Handlers behind it get the body already read (as `Bytes`) and never see an oversized one.
 
 use crate::faults::FaultDecision;
-use crate::journal::{self, Entry};
+use crate::journal::{self, Record};
 use crate::limits::Limits;
 use crate::platform::{InfraError, MockContext, RequestId, RequestMeta};
 use crate::server::ResetConnection;
@@ -26,16 +26,15 @@ fn is_admin(path: &str) -> bool {
     path.starts_with("/__admin") || path == "/metrics"
 }
 
-/// What the journal keeps of a request, taken before the request moves on to its handler.
+/// What the edge keeps of a request while its handler runs: for the metrics, the answer's
+/// request id and, when the journal is on, the journal.
 struct Arrival {
     started: Instant,
     received_at_ms: i64,
     request_id: String,
     route: String,
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
+    /// `None` when the journal is off: nothing is copied for it.
+    head: Option<journal::Head>,
 }
 
 /// The middleware function; mount with `axum::middleware::from_fn_with_state`.
@@ -52,10 +51,10 @@ pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: N
         route: ctx
             .platform
             .route_key(&parts.method, &parts.uri, &parts.headers),
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: journal::redact_query(parts.uri.query().unwrap_or("")),
-        headers: journal::redact_headers(&parts.headers),
+        head: ctx
+            .journal
+            .is_on()
+            .then(|| journal::Head::of(&parts.method, &parts.uri, &parts.headers)),
         request_id,
     };
     let _held = InFlight::enter(&ctx);
@@ -66,7 +65,7 @@ pub async fn edge(State(ctx): State<Arc<MockContext>>, request: Request, next: N
             return finish(&ctx, arrival, &Bytes::new(), response);
         }
     };
-    let decision = ctx.faults.decide(&arrival.route, &arrival.path);
+    let decision = ctx.faults.decide(&arrival.route, parts.uri.path());
     let response = apply_faults(&ctx, decision, &parts, &arrival.request_id).await;
     let response = match response {
         Some(response) => response,
@@ -238,17 +237,14 @@ fn finish(ctx: &MockContext, arrival: Arrival, body: &[u8], response: Response) 
     let elapsed = arrival.started.elapsed();
     let status = response.status().as_u16();
     ctx.metrics.record(&arrival.route, status, elapsed);
-    let (body, body_truncated) = journal::body_for_journal(body);
-    ctx.journal.push(Entry {
-        seq: 0,
+    let Some(head) = arrival.head else {
+        return response;
+    };
+    ctx.journal.push(Record {
         received_at_ms: arrival.received_at_ms,
-        method: arrival.method,
-        path: arrival.path,
-        query: arrival.query,
+        head,
         route: arrival.route,
-        headers: arrival.headers,
-        body,
-        body_truncated,
+        body: journal::Body::of(body),
         status,
         duration_ms: elapsed.as_secs_f64() * 1000.0,
         request_id: arrival.request_id,

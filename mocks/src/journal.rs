@@ -2,8 +2,13 @@
 //!
 //! Like wiremock's received-requests API, but over HTTP and with a fixed capacity: the oldest entry
 //! is dropped when the journal is full, so memory stays flat under any load. Secrets (authorization
-//! headers, tokens, passwords) are redacted before an entry is stored.
+//! headers, tokens, passwords) never leave it: an entry is redacted when it is read.
+//!
+//! The edge hands over a [`Record`]: the request head copied into one buffer ([`Head`]) and the
+//! body's bytes, with nothing split, decoded or redacted yet. That work happens in
+//! [`Journal::recent`], for the few entries someone reads, not on every request's path.
 
+use axum::http::{HeaderMap, Method, Uri};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -38,6 +43,136 @@ pub struct Entry {
     pub request_id: String,
 }
 
+/// What the edge stores for one request: the [`Entry`] to be, before redaction.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Virtual-clock time at arrival, ms since the epoch.
+    pub received_at_ms: i64,
+    pub head: Head,
+    /// The route template or action the request matched.
+    pub route: String,
+    pub body: Body,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub request_id: String,
+}
+
+/// A request head as received, copied in one buffer: method, path and query, each header's
+/// name and value (values cut to [`MAX_BODY_CHARS`] bytes, so memory stays bounded).
+#[derive(Clone, Debug)]
+pub struct Head {
+    method: Method,
+    /// The path, then the query (no `?`).
+    target: String,
+    path_len: usize,
+    /// Every header's name then value, back to back.
+    header_bytes: Vec<u8>,
+    /// Where each header's name and value end in `header_bytes`.
+    header_ends: Vec<(usize, usize)>,
+}
+
+impl Head {
+    /// Copies what the journal shows of a request head.
+    pub fn of(method: &Method, uri: &Uri, headers: &HeaderMap) -> Self {
+        let path = uri.path();
+        let query = uri.query().unwrap_or("");
+        let mut target = String::with_capacity(path.len() + query.len());
+        target.push_str(path);
+        target.push_str(query);
+        let size: usize = headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len().min(MAX_BODY_CHARS))
+            .sum();
+        let mut header_bytes = Vec::with_capacity(size);
+        let mut header_ends = Vec::with_capacity(headers.len());
+        for (name, value) in headers {
+            header_bytes.extend_from_slice(name.as_str().as_bytes());
+            let name_end = header_bytes.len();
+            let value = value.as_bytes();
+            header_bytes.extend_from_slice(&value[..value.len().min(MAX_BODY_CHARS)]);
+            header_ends.push((name_end, header_bytes.len()));
+        }
+        Head {
+            method: method.clone(),
+            target,
+            path_len: path.len(),
+            header_bytes,
+            header_ends,
+        }
+    }
+
+    fn path(&self) -> &str {
+        &self.target[..self.path_len]
+    }
+
+    fn query(&self) -> &str {
+        &self.target[self.path_len..]
+    }
+
+    /// Each header's name and (cut) value, in the order received.
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let mut start = 0;
+        self.header_ends.iter().map(move |&(name_end, value_end)| {
+            let name = std::str::from_utf8(&self.header_bytes[start..name_end]).unwrap_or("");
+            let value = &self.header_bytes[name_end..value_end];
+            start = value_end;
+            (name, value)
+        })
+    }
+}
+
+/// A request body as the journal keeps it: a short one as received (redacted when read), a
+/// long one already redacted and cut, so that what is kept stays small.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Raw(Vec<u8>),
+    Shown { text: String, truncated: bool },
+}
+
+impl Body {
+    /// Keeps `body`: copied when it is short, else redacted and cut now.
+    pub fn of(body: &[u8]) -> Self {
+        if body.len() <= MAX_BODY_CHARS {
+            Body::Raw(body.to_vec())
+        } else {
+            let (text, truncated) = body_for_journal(body);
+            Body::Shown { text, truncated }
+        }
+    }
+
+    fn shown(&self) -> (String, bool) {
+        match self {
+            Body::Raw(bytes) => body_for_journal(bytes),
+            Body::Shown { text, truncated } => (text.clone(), *truncated),
+        }
+    }
+}
+
+impl Record {
+    /// The entry as read: redacted.
+    fn entry(&self, seq: u64) -> Entry {
+        let (body, body_truncated) = self.body.shown();
+        Entry {
+            seq,
+            received_at_ms: self.received_at_ms,
+            method: self.head.method.to_string(),
+            path: self.head.path().to_string(),
+            query: redact_query(self.head.query()),
+            route: self.route.clone(),
+            headers: self
+                .head
+                .headers()
+                .map(|(name, value)| redact_header(name, value))
+                .collect(),
+            body,
+            body_truncated,
+            status: self.status,
+            duration_ms: self.duration_ms,
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
 /// The bounded journal.
 #[derive(Debug)]
 pub struct Journal {
@@ -48,7 +183,8 @@ pub struct Journal {
 #[derive(Debug, Default)]
 struct Inner {
     next_seq: u64,
-    entries: VecDeque<Entry>,
+    /// Each record with its `seq`.
+    entries: VecDeque<(u64, Record)>,
 }
 
 impl Default for Journal {
@@ -58,38 +194,55 @@ impl Default for Journal {
 }
 
 impl Journal {
-    /// A journal keeping at most `capacity` entries (at least one).
+    /// A journal keeping at most `capacity` entries; `0` turns it off (nothing is kept, and the
+    /// edge does not even build the entries: [`Journal::is_on`]).
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
+            capacity,
             inner: Mutex::default(),
         }
     }
 
-    /// Stores an entry (its `seq` is assigned here), dropping the oldest when full.
-    pub fn push(&self, mut entry: Entry) {
+    /// Whether entries are kept (the capacity is not 0).
+    pub fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// Stores a record (its `seq` is assigned here), dropping the oldest when full; nothing when
+    /// the journal is off.
+    pub fn push(&self, record: Record) {
+        if !self.is_on() {
+            return;
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        entry.seq = inner.next_seq;
+        let seq = inner.next_seq;
         inner.next_seq += 1;
         if inner.entries.len() == self.capacity {
             inner.entries.pop_front();
         }
-        inner.entries.push_back(entry);
+        inner.entries.push_back((seq, record));
     }
 
-    /// The newest `limit` entries matching `route` (all routes when `None`), oldest first.
+    /// The newest `limit` entries matching `route` (all routes when `None`), oldest first,
+    /// redacted.
     pub fn recent(&self, limit: usize, route: Option<&str>) -> Vec<Entry> {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let mut picked: Vec<Entry> = inner
-            .entries
+        let picked: Vec<(u64, Record)> = {
+            let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner
+                .entries
+                .iter()
+                .rev()
+                .filter(|(_, r)| route.is_none_or(|want| r.route == want || r.head.path() == want))
+                .take(limit)
+                .cloned()
+                .collect()
+        };
+        // Rendered outside the lock: requests go on being recorded meanwhile.
+        picked
             .iter()
             .rev()
-            .filter(|e| route.is_none_or(|r| e.route == r || e.path == r))
-            .take(limit)
-            .cloned()
-            .collect();
-        picked.reverse();
-        picked
+            .map(|(seq, record)| record.entry(*seq))
+            .collect()
     }
 
     /// How many entries are stored now.
@@ -111,22 +264,22 @@ impl Journal {
 
 /// Replaces secret header values with `***` and cuts long ones to [`MAX_BODY_CHARS`] bytes: a
 /// request head may be up to 1 MiB, and the journal keeps a thousand of them.
-pub fn redact_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(name, value)| {
-            let secret = SECRET_HEADER_WORDS
-                .iter()
-                .any(|w| name.as_str().contains(w));
-            let shown = if secret {
-                "***".to_string()
-            } else {
-                let bytes = value.as_bytes();
-                String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY_CHARS)]).into_owned()
-            };
-            (name.as_str().to_string(), shown)
-        })
+        .map(|(name, value)| redact_header(name.as_str(), value.as_bytes()))
         .collect()
+}
+
+/// One header as shown: `***` for a secret, else its value cut to [`MAX_BODY_CHARS`] bytes.
+fn redact_header(name: &str, value: &[u8]) -> (String, String) {
+    let secret = SECRET_HEADER_WORDS.iter().any(|w| name.contains(w));
+    let shown = if secret {
+        "***".to_string()
+    } else {
+        String::from_utf8_lossy(&value[..value.len().min(MAX_BODY_CHARS)]).into_owned()
+    };
+    (name.to_string(), shown)
 }
 
 /// Replaces the values of secret query parameters (`sig`, `token`, ...) with `***`.
@@ -146,6 +299,14 @@ pub fn redact_query(query: &str) -> String {
 
 /// A percent-encoded query value with the secret fields of an embedded JSON object redacted.
 fn redact_query_value(value: &str) -> String {
+    // Only a value that decodes to `{...}` can hold a JSON object: skip decoding the others.
+    let object = value.starts_with('{')
+        || value
+            .get(..3)
+            .is_some_and(|start| start.eq_ignore_ascii_case("%7B"));
+    if !object {
+        return value.to_string();
+    }
     let decoded = percent_encoding::percent_decode_str(&value.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned();
@@ -241,17 +402,13 @@ fn redact_value(value: &mut serde_json::Value) {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> Entry {
-        Entry {
-            seq: 0,
+    fn record(path: &str) -> Record {
+        let uri: Uri = path.parse().unwrap();
+        Record {
             received_at_ms: 0,
-            method: "GET".into(),
-            path: path.into(),
-            query: String::new(),
+            head: Head::of(&Method::GET, &uri, &HeaderMap::new()),
             route: path.into(),
-            headers: vec![],
-            body: String::new(),
-            body_truncated: false,
+            body: Body::of(b""),
             status: 200,
             duration_ms: 0.0,
             request_id: String::new(),
@@ -259,10 +416,62 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_redacted_when_read_as_it_was_when_stored() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer s3cret".parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        headers.append("x-note", "a".parse().unwrap());
+        headers.append("x-note", "b".parse().unwrap());
+        let uri: Uri = "/api/x?sig=s3cret&user=u%20v".parse().unwrap();
+        let body = br#"{"user":"u","password":"s3cret"}"#;
+        let journal = Journal::with_capacity(2);
+        journal.push(Record {
+            received_at_ms: 7,
+            head: Head::of(&Method::POST, &uri, &headers),
+            route: "aui /api/x".into(),
+            body: Body::of(body),
+            status: 200,
+            duration_ms: 1.5,
+            request_id: "R".into(),
+        });
+        let read = &journal.recent(1, Some("/api/x"))[0];
+        assert_eq!(
+            (read.method.as_str(), read.path.as_str()),
+            ("POST", "/api/x")
+        );
+        assert_eq!(read.query, redact_query("sig=s3cret&user=u%20v"));
+        assert_eq!(read.headers, redact_headers(&headers));
+        assert_eq!(
+            (read.body.clone(), read.body_truncated),
+            body_for_journal(body)
+        );
+        let long = format!(
+            r#"{{"password":"s3cret","pad":"{}"}}"#,
+            "x".repeat(MAX_BODY_CHARS)
+        );
+        journal.push(Record {
+            body: Body::of(long.as_bytes()),
+            ..journal_record(&journal)
+        });
+        let read = journal.recent(1, None).pop().unwrap();
+        assert_eq!(
+            (read.body, read.body_truncated),
+            body_for_journal(long.as_bytes())
+        );
+        assert!(!format!("{:?}", journal.recent(2, None)).contains("s3cret"));
+    }
+
+    /// A copy of the newest record, to vary one field of.
+    fn journal_record(journal: &Journal) -> Record {
+        let inner = journal.inner.lock().unwrap();
+        inner.entries.back().unwrap().1.clone()
+    }
+
+    #[test]
     fn journal_never_holds_more_than_its_capacity() {
         let journal = Journal::with_capacity(3);
         for i in 0..10 {
-            journal.push(entry(&format!("/{i}")));
+            journal.push(record(&format!("/{i}")));
         }
         assert_eq!(journal.len(), 3);
         let kept: Vec<_> = journal
@@ -272,6 +481,14 @@ mod tests {
             .collect();
         assert_eq!(kept, ["/7", "/8", "/9"]);
         assert_eq!(journal.recent(10, None)[2].seq, 9);
+    }
+
+    #[test]
+    fn a_journal_of_capacity_zero_keeps_nothing() {
+        let journal = Journal::with_capacity(0);
+        journal.push(record("/a"));
+        assert!(!journal.is_on() && journal.is_empty());
+        assert!(journal.recent(10, None).is_empty());
     }
 
     #[test]

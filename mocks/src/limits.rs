@@ -49,7 +49,8 @@ pub struct Limits {
     /// Most connections served at once; further ones wait, unaccepted, until one closes.
     /// `None` (the default): no cap.
     pub max_connections: Option<usize>,
-    /// Most requests kept in the journal (`/__admin/requests`); the oldest go first.
+    /// Most requests kept in the journal (`/__admin/requests`); the oldest go first. `0` turns
+    /// the journal off.
     pub journal_capacity: usize,
 }
 

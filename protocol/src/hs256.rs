@@ -63,22 +63,74 @@ pub fn sign(claims: &[u8], key: &[u8]) -> String {
 /// checked here.
 pub fn verify_signature(token: &str, key: &[u8]) -> Result<Map<String, Value>, JwtError> {
     let (header, claims, signature) = split(token)?;
-    let header_json = decode_object(header, "header")?;
-    if header_json.get("alg").and_then(Value::as_str) != Some("HS256") {
-        return Err(JwtError::UnsupportedAlg);
-    }
-    let signature = decode_signature(signature)?;
-    let expected = hmac(&format!("{header}.{claims}"), key);
-    if !bool::from(expected.as_slice().ct_eq(&signature)) {
-        return Err(JwtError::BadSignature);
-    }
+    check_header_and_signature(header, claims, signature, key)?;
     decode_object(claims, "claims")
 }
 
 /// The claims, read without verifying anything (to learn which key to verify with).
 pub fn peek_claims(token: &str) -> Result<Map<String, Value>, JwtError> {
-    let (_, claims, _) = split(token)?;
-    decode_object(claims, "claims")
+    Ok(Unverified::read(token)?.claims)
+}
+
+/// A token whose claims were read but not yet trusted: they say which key to verify it with
+/// ([`Unverified::claims`]), and [`Unverified::verify`] then checks it without reading them
+/// again. [`peek_claims`] then [`verify_signature`], decoding the claims once.
+#[derive(Debug, Clone)]
+pub struct Unverified<'a> {
+    header: &'a str,
+    claims_part: &'a str,
+    signature: &'a str,
+    claims: Map<String, Value>,
+}
+
+impl<'a> Unverified<'a> {
+    /// Splits the token and decodes its claims; errors as [`peek_claims`].
+    pub fn read(token: &'a str) -> Result<Self, JwtError> {
+        let (header, claims_part, signature) = split(token)?;
+        let claims = decode_object(claims_part, "claims")?;
+        Ok(Unverified {
+            header,
+            claims_part,
+            signature,
+            claims,
+        })
+    }
+
+    /// The claims, not verified.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// The claims once the algorithm is HS256 and the signature `key`'s; errors as
+    /// [`verify_signature`].
+    pub fn verify(self, key: &[u8]) -> Result<Map<String, Value>, JwtError> {
+        check_header_and_signature(self.header, self.claims_part, self.signature, key)?;
+        Ok(self.claims)
+    }
+}
+
+/// The base64url of [`HEADER_JSON`]: the header nearly every token has, known without decoding.
+const USUAL_HEADER: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
+
+/// The header says HS256 and the signature is `key`'s over `header.claims`.
+fn check_header_and_signature(
+    header: &str,
+    claims: &str,
+    signature: &str,
+    key: &[u8],
+) -> Result<(), JwtError> {
+    if header != USUAL_HEADER {
+        let header_json = decode_object(header, "header")?;
+        if header_json.get("alg").and_then(Value::as_str) != Some("HS256") {
+            return Err(JwtError::UnsupportedAlg);
+        }
+    }
+    let signature = decode_signature(signature)?;
+    let expected = hmac_parts(&[header.as_bytes(), b".", claims.as_bytes()], key);
+    if !bool::from(expected.as_slice().ct_eq(&signature)) {
+        return Err(JwtError::BadSignature);
+    }
+    Ok(())
 }
 
 fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
@@ -124,11 +176,18 @@ fn decode_object(part: &str, what: &str) -> Result<Map<String, Value>, JwtError>
 }
 
 fn hmac(signing_input: &str, key: &[u8]) -> Vec<u8> {
+    hmac_parts(&[signing_input.as_bytes()], key).to_vec()
+}
+
+/// HMAC-SHA256 of the parts one after the other.
+fn hmac_parts(parts: &[&[u8]], key: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this never fails.
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(signing_input.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -144,6 +203,11 @@ mod tests {
             Err(JwtError::BadSignature)
         );
         assert_eq!(peek_claims(&token).unwrap()["exp"], 10);
+        assert!(token.starts_with(USUAL_HEADER));
+        let read = Unverified::read(&token).unwrap();
+        assert_eq!(read.claims()["sub"], "alice");
+        assert_eq!(read.clone().verify(b"key").unwrap()["sub"], "alice");
+        assert_eq!(read.verify(b"other"), Err(JwtError::BadSignature));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 pub struct Upstream {
     /// `Err` when the HTTP client could not be built (no TLS backend): every call answers 502.
     client: Result<reqwest::Client, String>,
+    /// The target of the configured region, worked out once (`None` when the endpoint is not
+    /// usable: each call then says why).
+    usual_target: Option<Target>,
     config: UpstreamConfig,
     clock: VirtualClock,
 }
@@ -86,11 +89,14 @@ impl Upstream {
         if let Err(e) = &client {
             tracing::error!("aui: cannot build the upstream HTTP client: {e}");
         }
-        Self {
+        let mut upstream = Self {
             client,
+            usual_target: None,
             config,
             clock,
-        }
+        };
+        upstream.usual_target = upstream.target(&upstream.config.region).ok();
+        upstream
     }
 
     /// Calls ICE `action` with `params` (nested objects already JSON strings) in `region`.
@@ -104,7 +110,15 @@ impl Upstream {
             .client
             .as_ref()
             .map_err(AuiError::upstream_unavailable)?;
-        let target = self.target(region.unwrap_or(&self.config.region))?;
+        let region = region.unwrap_or(&self.config.region);
+        let other;
+        let target = match &self.usual_target {
+            Some(usual) if region == self.config.region => usual,
+            _ => {
+                other = self.target(region)?;
+                &other
+            }
+        };
         let date = timestamp::format_utc(self.clock.now_ms());
         let nonce = request::alibaba::fresh_nonce();
         let call = request::alibaba::signed(request::alibaba::Call {
@@ -118,9 +132,11 @@ impl Upstream {
             date: &date,
             nonce: &nonce,
         });
-        let mut request = client
-            .post(call.url(&target.base))
-            .header("accept", "application/json");
+        // `signed` sends `POST /?<canonical query>`: the base URL (path `/`) parsed once, with the
+        // query set, is the same URL as `call.url(base)` parsed again on every call.
+        let mut url = target.url.clone();
+        url.set_query(call.path_and_query.strip_prefix("/?"));
+        let mut request = client.post(url).header("accept", "application/json");
         for (name, value) in &call.headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -160,10 +176,7 @@ impl Upstream {
             Some(port) => format!("{host}:{port}"),
             None => host,
         };
-        Ok(Target {
-            base: endpoint,
-            host,
-        })
+        Ok(Target { url, host })
     }
 
     fn transport_error(&self, action: &str, error: reqwest::Error) -> AuiError {
@@ -202,8 +215,9 @@ impl Upstream {
     }
 }
 
+/// Where a region's calls go: the endpoint's URL (path `/`) and its `host` header.
 struct Target {
-    base: String,
+    url: reqwest::Url,
     host: String,
 }
 
@@ -313,7 +327,7 @@ mod tests {
         let target = upstream("https://ice.{region}.aliyuncs.com/")
             .target("cn-beijing")
             .unwrap();
-        assert_eq!(target.base, "https://ice.cn-beijing.aliyuncs.com");
+        assert_eq!(target.url.as_str(), "https://ice.cn-beijing.aliyuncs.com/");
         assert_eq!(target.host, "ice.cn-beijing.aliyuncs.com");
         let target = upstream("http://127.0.0.1:8081")
             .target("cn-shanghai")

@@ -9,16 +9,17 @@
 use super::config::DuixApp;
 use super::envelope::ApiError;
 use axum::http::HeaderMap;
-use protocol::duix::{peek_app_id, verify_token, DuixError, JwtError};
+use protocol::duix::{read_token, DuixError, JwtError};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// The apps a mock knows, by app id.
-pub type Apps = BTreeMap<String, DuixApp>;
+/// The apps a mock knows, by app id (shared with each caller, not copied).
+pub type Apps = BTreeMap<String, Arc<DuixApp>>;
 
 /// A caller whose token verified.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub app: DuixApp,
+    pub app: Arc<DuixApp>,
     /// The token's `exp`, unix seconds: sessions end when the virtual clock passes it.
     pub exp: i64,
 }
@@ -46,12 +47,16 @@ pub fn authenticate(
             ))
         }
     };
-    let app_id = peek_app_id(token).map_err(|e| refused(&e, source))?;
-    let Some(app) = apps.get(&app_id) else {
-        let detail = format!("{source} names appId {app_id:?}, which is not a known app");
+    // Read once: the appId it names says which key verifies it.
+    let token = read_token(token).map_err(|e| refused(&e, source))?;
+    let Some(app) = apps.get(token.app_id()) else {
+        let detail = format!(
+            "{source} names appId {:?}, which is not a known app",
+            token.app_id()
+        );
         return Err(ApiError::new(DuixError::INVALID_APP_CREDENTIALS, detail));
     };
-    match verify_token(token, &app.app_key, now_secs) {
+    match token.verify(&app.app_key, now_secs) {
         Ok(claims) => Ok(Caller {
             app: app.clone(),
             exp: claims.exp,
@@ -72,7 +77,7 @@ mod tests {
 
     fn apps() -> Apps {
         let app = DuixApp::default();
-        [(app.app_id.clone(), app)].into_iter().collect()
+        [(app.app_id.clone(), Arc::new(app))].into_iter().collect()
     }
 
     fn code(result: Result<Caller, ApiError>) -> &'static str {

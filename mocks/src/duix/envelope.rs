@@ -65,13 +65,44 @@ pub fn failure(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// `{"code": "0", "message": "success", "data": data, "success": true}`, HTTP 200.
 pub fn success(data: impl Serialize) -> Response {
-    let body = json!({"code": "0", "message": "success", "data": data, "success": true});
+    let body = Envelope {
+        code: "0",
+        data,
+        message: "success",
+        success: true,
+    };
     (StatusCode::OK, Json(body)).into_response()
+}
+
+/// The envelope, serialized as it is built (no JSON tree in between); keys in the order
+/// `json!` wrote them (sorted), so answers stay byte for byte what they were.
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    code: &'a str,
+    data: T,
+    message: &'a str,
+    success: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_success_envelope_is_what_a_json_tree_would_give() {
+        let data = json!({"appId": "1", "wsService": "ws://h/x?sig=a"});
+        let body = Envelope {
+            code: "0",
+            data: &data,
+            message: "success",
+            success: true,
+        };
+        let tree = json!({"code": "0", "message": "success", "data": data, "success": true});
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            serde_json::to_string(&tree).unwrap()
+        );
+    }
 
     #[test]
     fn every_catalog_code_has_a_status_and_only_success_is_2xx() {

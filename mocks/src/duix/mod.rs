@@ -136,7 +136,7 @@ pub fn build(
         apps: config
             .apps
             .iter()
-            .map(|app| (app.app_id.clone(), app.clone()))
+            .map(|app| (app.app_id.clone(), Arc::new(app.clone())))
             .collect(),
         clock: clock.clone(),
         sessions: Arc::new(Sessions::default()),

@@ -9,16 +9,14 @@ use super::{ws, Shared};
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use protocol::duix::DuixError;
-use serde::Deserialize;
-use serde_json::json;
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Validates a token and answers the session WebSocket's URL.
@@ -73,11 +71,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
     router.with_state(shared)
 }
 
-/// The query as a map; an undecodable query is a 400 in the envelope.
-fn query(uri: &Uri) -> Result<BTreeMap<String, String>, ApiError> {
-    Query::<BTreeMap<String, String>>::try_from_uri(uri)
-        .map(|Query(map)| map)
-        .map_err(|e| ApiError::bad_request(format!("query string cannot be read: {e}")))
+/// The query parameter `name`, decoded as a form (`+` is a space, bad UTF-8 replaced); the last
+/// one when it is given twice.
+fn param(uri: &Uri, name: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .filter(|(key, _)| key == name)
+        .last()
+        .map(|(_, value)| value.into_owned())
 }
 
 /// A management call: the `token` header, then the required query parameter `name`.
@@ -94,8 +94,7 @@ fn managed(
         "header `token`",
         shared.clock.now_secs(),
     )?;
-    let value = query(uri)?
-        .remove(name)
+    let value = param(uri, name)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request(format!("query parameter `{name}` is required")))?;
     Ok((caller, value))
@@ -111,13 +110,31 @@ fn managed_app(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> Result<Caller
     Ok(caller)
 }
 
+/// checkSig's `data`.
+#[derive(Serialize)]
+struct CheckSig<'a> {
+    #[serde(rename = "appId")]
+    app_id: &'a str,
+    #[serde(rename = "wsService")]
+    ws_service: String,
+}
+
+/// getconcurrentNumber's `data`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConcurrentNumber<'a> {
+    crop_id: &'a str,
+    total_concurrent_number: usize,
+    user_concurrent_number: usize,
+}
+
 fn reply(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn check_sig(State(shared): St, headers: HeaderMap, uri: Uri) -> Response {
     reply((|| {
-        let sig = query(&uri)?.remove("sig");
+        let sig = param(&uri, "sig");
         let caller = authenticate(
             &shared.apps,
             sig.as_deref(),
@@ -126,9 +143,10 @@ async fn check_sig(State(shared): St, headers: HeaderMap, uri: Uri) -> Response 
         )?;
         let sig = sig.unwrap_or_default();
         let ws = ws_service(shared.public_ws_base.as_deref(), &headers, &uri, sig.trim());
-        Ok(success(
-            json!({"appId": caller.app.app_id, "wsService": ws}),
-        ))
+        Ok(success(CheckSig {
+            app_id: &caller.app.app_id,
+            ws_service: ws,
+        }))
     })())
 }
 
@@ -165,11 +183,11 @@ fn is_plain_host(host: &str) -> bool {
 async fn concurrent_number(State(shared): St, headers: HeaderMap, uri: Uri) -> Response {
     reply(managed_app(&shared, &headers, &uri).map(|caller| {
         let (mine, total) = shared.sessions.counts(&caller.app.app_id);
-        success(json!({
-            "cropId": caller.app.crop(),
-            "totalConcurrentNumber": total,
-            "userConcurrentNumber": mine,
-        }))
+        success(ConcurrentNumber {
+            crop_id: caller.app.crop(),
+            total_concurrent_number: total,
+            user_concurrent_number: mine,
+        })
     }))
 }
 
@@ -218,7 +236,7 @@ async fn session_ws(
             return ApiError::bad_request(detail).into_response();
         }
     };
-    let sig = query(&uri).ok().and_then(|mut q| q.remove("sig"));
+    let sig = param(&uri, "sig");
     let caller = authenticate(
         &shared.apps,
         sig.as_deref(),

@@ -45,6 +45,11 @@ pub fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
+/// [`percent_encode`] appended to `out`.
+pub(crate) fn percent_encode_into(out: &mut String, s: &str) {
+    out.extend(utf8_percent_encode(s, UNRESERVED));
+}
+
 /// Decodes `%XX` escapes strictly; `+` stays `+` (use [`form_decode`] for form bodies and queries).
 pub fn percent_decode(s: &str) -> Result<String, DecodeError> {
     decode(s, false)
@@ -95,9 +100,15 @@ impl DecodeError {
 }
 
 fn decode(s: &str, plus_is_space: bool) -> Result<String, DecodeError> {
+    let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = s.as_bytes();
+    let Some(first) = bytes.iter().position(special) else {
+        // Nothing to decode (most keys and values): already UTF-8 as it is.
+        return Ok(s.to_string());
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
@@ -112,9 +123,14 @@ fn decode(s: &str, plus_is_space: bool) -> Result<String, DecodeError> {
                 out.push(b' ');
                 i += 1;
             }
-            other => {
-                out.push(other);
-                i += 1;
+            _ => {
+                // The run up to the next escape, copied at once.
+                let end = bytes[i..]
+                    .iter()
+                    .position(special)
+                    .map_or(bytes.len(), |n| i + n);
+                out.extend_from_slice(&bytes[i..end]);
+                i = end;
             }
         }
     }

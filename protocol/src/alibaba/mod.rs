@@ -30,17 +30,31 @@ fn encoded_sorted(
     params: &[(String, String)],
     keep: impl Fn(&str) -> bool,
 ) -> impl Iterator<Item = (String, String)> + '_ {
-    let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| keep(k)).collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    sorted
+    sorted(params, keep)
         .into_iter()
         .map(|(k, v)| (percent_encode(k), percent_encode(v)))
 }
 
-/// `k=v` pairs joined with `&`: the canonical query both versions sign.
-fn join_pairs(pairs: impl Iterator<Item = (String, String)>) -> String {
-    pairs
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+/// The params `keep` keeps, stably sorted by raw key bytes (see [`encoded_sorted`]).
+fn sorted(params: &[(String, String)], keep: impl Fn(&str) -> bool) -> Vec<&(String, String)> {
+    let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| keep(k)).collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    sorted
+}
+
+/// `k=v` pairs of [`encoded_sorted`] joined with `&`: the canonical query both versions sign,
+/// written into one string (no string per pair: it is built for every signed call).
+fn canonical_pairs(params: &[(String, String)], keep: impl Fn(&str) -> bool) -> String {
+    let sorted = sorted(params, keep);
+    let raw: usize = sorted.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(raw + raw / 2);
+    for (i, (k, v)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encoding::percent_encode_into(&mut out, k);
+        out.push('=');
+        encoding::percent_encode_into(&mut out, v);
+    }
+    out
 }

@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
-use super::encoding::percent_encode;
+use super::encoding::{percent_encode, percent_encode_into};
 
 /// Value of the `SignatureMethod` param this version requires.
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
@@ -28,18 +28,21 @@ pub struct SignatureMismatch {
 
 /// Params sorted by key bytes, `Signature` left out, each key and value percent-encoded.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    super::join_pairs(super::encoded_sorted(params, |k| k != SIGNATURE_PARAM))
+    super::canonical_pairs(params, |k| k != SIGNATURE_PARAM)
 }
 
 /// `METHOD&%2F&` + the percent-encoded canonical query.
 ///
 /// `method` is used as given (the SDKs send it uppercase; one official vector signs `""`).
 pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
-    format!(
-        "{method}&{}&{}",
-        percent_encode("/"),
-        percent_encode(&canonical_query(params))
-    )
+    let query = canonical_query(params);
+    let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
+    out.push_str(method);
+    out.push('&');
+    percent_encode_into(&mut out, "/");
+    out.push('&');
+    percent_encode_into(&mut out, &query);
+    out
 }
 
 /// Base64 HMAC-SHA1 of the string to sign, keyed with `secret + "&"`.

@@ -47,13 +47,49 @@ pub fn sign_token(app_id: &str, secret: &str, iat: i64, exp: i64) -> String {
 
 /// The `appId` claim, read without verifying: it says which app's key to verify with.
 pub fn peek_app_id(token: &str) -> Result<String, JwtError> {
-    app_id(&hs256::peek_claims(token)?)
+    Ok(read_token(token)?.app_id().to_string())
 }
 
 /// Verifies structure, algorithm, signature (constant time), `exp`, and `iat`/`nbf` not in the
 /// future, at `now_secs` (unix seconds), as java-jwt does.
 pub fn verify_token(token: &str, secret: &str, now_secs: i64) -> Result<Claims, JwtError> {
-    let claims = parse_claims(hs256::verify_signature(token, secret.as_bytes())?)?;
+    check_claims(
+        parse_claims(hs256::verify_signature(token, secret.as_bytes())?)?,
+        now_secs,
+    )
+}
+
+/// A token read once, not yet verified: [`peek_app_id`] and [`verify_token`] without decoding
+/// it twice (the way a server checks every call: which app, then that app's key).
+pub struct UnverifiedToken<'a> {
+    token: hs256::Unverified<'a>,
+    app_id: String,
+}
+
+/// Reads `token`; errors as [`peek_app_id`].
+pub fn read_token(token: &str) -> Result<UnverifiedToken<'_>, JwtError> {
+    let token = hs256::Unverified::read(token)?;
+    let app_id = app_id(token.claims())?;
+    Ok(UnverifiedToken { token, app_id })
+}
+
+impl UnverifiedToken<'_> {
+    /// The `appId` claim, not verified.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// [`verify_token`] of the token read.
+    pub fn verify(self, secret: &str, now_secs: i64) -> Result<Claims, JwtError> {
+        check_claims(
+            parse_claims(self.token.verify(secret.as_bytes())?)?,
+            now_secs,
+        )
+    }
+}
+
+/// `exp` passed, `iat`/`nbf` in the future.
+fn check_claims(claims: Claims, now_secs: i64) -> Result<Claims, JwtError> {
     if now_secs >= claims.exp {
         return Err(JwtError::Expired {
             exp: claims.exp,

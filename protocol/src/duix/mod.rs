@@ -11,4 +11,6 @@ pub mod errors;
 pub mod jwt;
 
 pub use errors::DuixError;
-pub use jwt::{peek_app_id, sign_token, verify_token, Claims, JwtError};
+pub use jwt::{
+    peek_app_id, read_token, sign_token, verify_token, Claims, JwtError, UnverifiedToken,
+};

@@ -61,7 +61,8 @@ pub fn fresh_nonce() -> String {
 /// The signed request. Its headers are the signed ones (`authorization` last) less `host`,
 /// which the HTTP client sends from the URL.
 pub fn signed(call: Call<'_>) -> HttpRequest {
-    let mut headers = v3::sign_request(v3::SignInput {
+    let query = v3::canonical_query(call.params);
+    let input = v3::SignInput {
         method: call.method,
         host: call.host,
         path: "/",
@@ -74,11 +75,12 @@ pub fn signed(call: Call<'_>) -> HttpRequest {
         secret: call.secret,
         date: call.date,
         nonce: call.nonce,
-    });
+    };
+    let mut headers = v3::sign_request_with_query(input, &query);
     headers.retain(|(name, _)| name != "host");
     HttpRequest {
         method: call.method,
-        path_and_query: format!("/?{}", v3::canonical_query(call.params)),
+        path_and_query: format!("/?{query}"),
         headers,
         body: Vec::new(),
         route: route(call.action),

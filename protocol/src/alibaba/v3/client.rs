@@ -39,6 +39,12 @@ pub struct SignInput<'a> {
 
 /// Every header to send, lowercase names, `authorization` last; all but it are signed.
 pub fn sign_request(input: SignInput<'_>) -> Vec<(String, String)> {
+    sign_request_with_query(input, &canonical_query(input.params))
+}
+
+/// [`sign_request`] for a client that already holds `query`, the [`canonical_query`] of
+/// `input.params` it sends: the query is not built twice.
+pub fn sign_request_with_query(input: SignInput<'_>, query: &str) -> Vec<(String, String)> {
     let payload_hash = hash_payload(input.body);
     let mut headers: Vec<(String, String)> = [
         ("host", input.host.to_string()),
@@ -53,8 +59,7 @@ pub fn sign_request(input: SignInput<'_>) -> Vec<(String, String)> {
     .map(|(n, v)| (n.to_string(), v.trim().to_string()))
     .collect();
     headers.sort();
-    let query = canonical_query(input.params);
-    let canonical = assemble(input.method, input.path, &query, &headers, &payload_hash);
+    let canonical = assemble(input.method, input.path, query, &headers, &payload_hash);
     let authorization = Authorization {
         access_key_id: input.access_key_id.to_string(),
         signed_headers: headers.iter().map(|(n, _)| n.clone()).collect(),

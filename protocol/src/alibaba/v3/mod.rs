@@ -16,7 +16,7 @@ pub use authorization::{
     missing_required_signed, parse_authorization, Authorization, AuthorizationError,
     REQUIRED_SIGNED_HEADERS,
 };
-pub use client::{sign_request, SignInput};
+pub use client::{sign_request, sign_request_with_query, SignInput};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -31,12 +31,16 @@ pub const EMPTY_PAYLOAD_SHA256: &str =
 
 /// Lowercase hex SHA-256 of the body, the value of `x-acs-content-sha256`.
 pub fn hash_payload(body: &[u8]) -> String {
+    if body.is_empty() {
+        // Every query-only call: known without hashing.
+        return EMPTY_PAYLOAD_SHA256.to_string();
+    }
     hex::encode(Sha256::digest(body))
 }
 
 /// Params sorted by key bytes, `pe(k)=pe(v)` joined with `&`; an empty value gives `k=`.
 pub fn canonical_query(params: &[(String, String)]) -> String {
-    crate::alibaba::join_pairs(crate::alibaba::encoded_sorted(params, |_| true))
+    crate::alibaba::canonical_pairs(params, |_| true)
 }
 
 /// The old Python util's form, where an empty value gives a bare `k` (no `=`).
@@ -133,7 +137,8 @@ fn signed_header_lines(
         .collect()
 }
 
-/// Joins the six parts; `lines` are sorted `(lowercase name, value)` pairs.
+/// Joins the six parts; `lines` are sorted `(lowercase name, value)` pairs. Written into one
+/// string: it is built for every signed and every verified call.
 fn assemble(
     method: &str,
     path: &str,
@@ -141,12 +146,29 @@ fn assemble(
     lines: &[(String, String)],
     payload_hash: &str,
 ) -> String {
-    let headers: String = lines.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
-    let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
-    format!(
-        "{method}\n{path}\n{query}\n{headers}\n{}\n{payload_hash}",
-        names.join(";")
-    )
+    let header_bytes: usize = lines.iter().map(|(n, v)| 2 * n.len() + v.len() + 3).sum();
+    let mut out = String::with_capacity(
+        method.len() + path.len() + query.len() + header_bytes + payload_hash.len() + 5,
+    );
+    for part in [method, "\n", path, "\n", query, "\n"] {
+        out.push_str(part);
+    }
+    for (name, value) in lines {
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value);
+        out.push('\n');
+    }
+    out.push('\n');
+    for (i, (name, _)) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
 }
 
 /// `ACS3-HMAC-SHA256\n` + lowercase hex SHA-256 of the canonical request.
