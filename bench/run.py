@@ -182,8 +182,8 @@ class Bench:
         a_config = self.out / f"{tag}-alibaba.toml"
         a_config.write_text(limits)
         self.start(f"{tag}-alibaba", [binary, "mock", "--only", "alibaba", "--alibaba-port",
-                                      str(ports["alibaba"]), "--info-file", str(a_info),
-                                      "--config", str(a_config)])
+                                      str(ports["alibaba"]), "--llm-port", "0",
+                                      "--info-file", str(a_info), "--config", str(a_config)])
         wait_healthy(f"http://127.0.0.1:{ports['alibaba']}/__admin/health", "the Alibaba mock")
         info.update(json.loads(a_info.read_text()))
         alibaba = info["alibaba"]

@@ -158,6 +158,21 @@ def sse_seeds():
     }
 
 
+def llm_seeds():
+    def chunk(delta, finish=None):
+        return ("data: " + json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}, ensure_ascii=False) + "\n\n").encode()
+    good = chunk({"role": "assistant", "content": ""}) + chunk({"content": "你好"}) + chunk({}, "stop") + b"data: [DONE]\n\n"
+    return {
+        "stream": bytes([9]) + good,
+        "crlf-comment": bytes([3]) + b": keep-alive\r\n\r\n" + good.replace(b"\n", b"\r\n"),
+        "no-done": bytes([63]) + chunk({"content": "a"}) + chunk({}, "stop"),
+        "no-choices": bytes([5]) + b'data: {"object":"chat.completion.chunk","content":"a"}\n\ndata: [DONE]\n\n',
+        "after-done": bytes([1]) + good + chunk({"content": "late"}),
+        "not-json": bytes([0]) + b"data: {oops\n\n",
+    }
+
+
 def check_seeds():
     # choice: platform = c % 3 (0 Alibaba, 1 AUI, 2 DUIX), expectation = c // 3
     def seed(choice, status, body):
@@ -182,3 +197,4 @@ write("aui_request", aui_seeds())
 write("duix_ws_message", ws_seeds())
 write("webhook_sse", sse_seeds())
 write("check_answer", check_seeds())
+write("llm_stream", llm_seeds())

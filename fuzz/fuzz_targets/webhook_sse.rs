@@ -9,7 +9,7 @@
 
 #![no_main]
 
-use harness::webhook_check::fuzzing::{
+use harness::vendor_check::webhook::fuzzing::{
     answer_text, sse, sse_events, stream_ended, Answer, Exchange,
 };
 use libfuzzer_sys::fuzz_target;

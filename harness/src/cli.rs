@@ -21,9 +21,11 @@ pub struct Cli {
 pub enum Command {
     Mock(MockArgs),
     ServeWebhook(WebhookArgs),
+    ServeLlm(LlmServeArgs),
     Check(CheckArgs),
     Load(Box<LoadArgs>),
     Webhook(WebhookCheckArgs),
+    Llm(LlmCheckArgs),
     Report(ReportArgs),
     Validate(ValidateArgs),
     Schemas(SchemasArgs),
@@ -36,13 +38,17 @@ pub enum Command {
 /// Each platform gets its own port on 127.0.0.1 (use --bind to change). At start the base URLs and
 /// the demo credentials are printed, and --info-file writes them as JSON for scripts:
 /// {"alibaba":{"url","access_key_id","access_key_secret"},"aui":{"url","app_id","app_key",
-/// "login_user","login_password"},"duix":{"url","app_id","app_key"},"webhook":{"url"}}.
+/// "login_user","login_password"},"duix":{"url","app_id","app_key"},"webhook":{"url"},
+/// "llm":{"url","api_key"}}.
 ///
 /// The AUI app server calls the embedded Alibaba mock upstream; DUIX calls the embedded reference
-/// webhook (agentproof serve-webhook) for every question, unless the config names others.
+/// webhook (agentproof serve-webhook) for every question, unless the config names others. Beside
+/// Alibaba runs the reference LLM endpoint (agentproof serve-llm): point an agent's third-party
+/// LLMConfig (or an ICE template, [alibaba.templates.<AIAgentId>.llm]) at it, and make the agent
+/// converse with POST <alibaba url>/__admin/agents/<TaskId or InstanceId>/say {"text": "..."}.
 ///
 /// Credentials come from, in rising priority: the demo defaults, the TOML file given with --config
-/// (sections [alibaba], [aui], [duix], [webhook]), then environment variables
+/// (sections [alibaba], [aui], [duix], [webhook], [llm]), then environment variables
 /// AGENTPROOF_ALIBABA_ACCESS_KEY_ID, AGENTPROOF_ALIBABA_ACCESS_KEY_SECRET, AGENTPROOF_AUI_APP_ID,
 /// AGENTPROOF_AUI_APP_KEY, AGENTPROOF_AUI_LOGIN_USER, AGENTPROOF_AUI_LOGIN_PASSWORD,
 /// AGENTPROOF_DUIX_APP_ID, AGENTPROOF_DUIX_APP_KEY.
@@ -69,6 +75,9 @@ pub struct MockArgs {
     /// Port of the embedded reference vendor webhook DUIX calls (0 picks a free one).
     #[arg(long, default_value_t = 18604)]
     pub webhook_port: u16,
+    /// Port of the embedded reference LLM endpoint agents can call (0 picks a free one).
+    #[arg(long, default_value_t = 18605)]
+    pub llm_port: u16,
     /// TOML configuration file (credentials, quotas, webhooks, limits). Its keys:
     /// docs/src/configuration.md.
     #[arg(long, value_name = "FILE")]
@@ -112,6 +121,38 @@ pub struct WebhookArgs {
     /// Added delay before each answer, milliseconds (to rehearse slow vendors).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub delay_ms: u64,
+}
+
+/// Run the reference LLM endpoint: what a vendor's LLM answers an Alibaba agent.
+///
+/// It answers POST <any prefix>/chat/completions as the OpenAI streaming API does (the platform
+/// appends /chat/completions to the base URL it is given): a deterministic answer that repeats
+/// the last user record, streamed as chat.completion.chunk events, a finish_reason, then
+/// data: [DONE]. With --api-key, 401 without `Authorization: Bearer <key>` or with a wrong one;
+/// 400 with an OpenAI error body for a malformed request. --first-token-delay-ms and
+/// --token-delay-ms rehearse a slow model.
+///
+/// Examples:
+///   agentproof serve-llm
+///   agentproof serve-llm --port 9000 --api-key s3cret --first-token-delay-ms 800
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LlmServeArgs {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 18605)]
+    pub port: u16,
+    /// Key callers must send as `Authorization: Bearer <key>` (also AGENTPROOF_LLM_API_KEY).
+    #[arg(long, env = "AGENTPROOF_LLM_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Waited before the first content token, milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub first_token_delay_ms: u64,
+    /// Waited between content tokens, milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub token_delay_ms: u64,
 }
 
 /// Check platforms against their contracts: the CI conformance gate.
@@ -269,10 +310,11 @@ pub struct CredentialArgs {
 /// as-sent latency is kept beside it.
 ///
 /// Scenarios (agentproof load --list says what each does): aui-token-storm, aui-call-lifecycle,
-/// alibaba-openapi, duix-session-churn, duix-webhook, http-get (any server: the generator's own
-/// ceiling). Each is a journey file built in; --print-scenario NAME prints it as a start for
-/// your own, run with --scenario-file (steps from the catalogue --ops lists: operations that
-/// sign, log in and check their answers; captures, feeders, think time, stages).
+/// alibaba-openapi, alibaba-llm (a vendor's LLM: time to first token and to the end as their own
+/// rows), duix-session-churn, duix-webhook, http-get (any server: the generator's own ceiling).
+/// Each is a journey file built in; --print-scenario NAME prints it as a start for your own, run
+/// with --scenario-file (steps from the catalogue --ops lists: operations that sign, log in and
+/// check their answers; captures, feeders, think time, stages).
 ///
 /// The load shape: --users, --increase-rate and --run-time, or --stages; a journey file may set
 /// them in its [load] table, and a flag given here wins over it.
@@ -293,6 +335,8 @@ pub struct CredentialArgs {
 ///   agentproof load --scenario aui-token-storm --target aui=http://10.0.0.5:8080 --aui-auth none
 ///   agentproof load --scenario alibaba-openapi --rate 500 --users 64 --slo 'p99<500ms'
 ///   agentproof load --scenario duix-webhook --target webhook=https://vendor.example/hook --rate 50
+///   agentproof load --scenario alibaba-llm --target llm=https://llm.example/v1 --llm-api-key KEY \
+///       --rate 20 --slo 'ttft p95<800ms'
 ///   agentproof load --scenario aui-call-lifecycle --baseline last-week/ --junit load.xml
 ///   agentproof load --ops
 ///   agentproof load --print-scenario aui-call-lifecycle > my-journey.toml
@@ -322,8 +366,8 @@ pub struct LoadArgs {
     /// Print a built-in scenario's journey file (a start for your own), then exit.
     #[arg(long, value_name = "NAME")]
     pub print_scenario: Option<String>,
-    /// A platform to load at a URL, PLATFORM=URL (alibaba, aui, duix, webhook); repeatable.
-    /// Without any, the embedded mocks are started and loaded.
+    /// A platform to load at a URL, PLATFORM=URL (alibaba, aui, duix, webhook, llm: an LLM's
+    /// base URL); repeatable. Without any, the embedded mocks are started and loaded.
     #[arg(long, value_name = "PLATFORM=URL")]
     pub target: Vec<String>,
     /// Concurrent users (goose users; connections under --rate) [default: 10, or the journey
@@ -346,7 +390,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "RPS")]
     pub rate: Option<f64>,
     /// An SLO rule, repeatable: p95<2000ms (a quantile under a limit, the default), p99.9<1.5s,
-    /// errors<1% (the default error budget). The timeout is --timeout-ms.
+    /// errors<1% (the default error budget); a quantile for some rows only: 'ttft p95<800ms'
+    /// (rows whose name contains ttft). The timeout is --timeout-ms.
     #[arg(long, value_name = "RULE")]
     pub slo: Vec<String>,
     /// Per-request timeout in milliseconds; an answer still missing then is a breach recorded
@@ -405,6 +450,18 @@ pub struct LoadArgs {
     /// The DUIX customer id the duix-webhook questions carry as sid.
     #[arg(long, value_name = "ID", default_value = "100003")]
     pub sid: String,
+    /// `Authorization: Bearer` key the alibaba-llm scenario sends to the LLM (also
+    /// AGENTPROOF_LOAD_LLM_API_KEY).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "AGENTPROOF_LOAD_LLM_API_KEY",
+        hide_env_values = true
+    )]
+    pub llm_api_key: Option<String>,
+    /// The `model` the alibaba-llm scenario's calls name.
+    #[arg(long, value_name = "MODEL", default_value = "agentproof")]
+    pub llm_model: String,
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
@@ -491,7 +548,8 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, String> {
 ///   conversation-id  data.conversationId is the request's dh-conversation-id, every turn
 ///   continuity       later turns keep the conversationId of the conversation's first turn
 ///   sse              asked for text/event-stream: well-formed events, a final isEnd
-///   malformed        each malformed request gets 400, never 5xx
+///   malformed        a required field missing or not a string, broken JSON: 4xx; what seed 003
+///                    leaves open (dh-context malformed, empty question): 200 or 4xx; never 5xx
 ///   auth             with --header credentials, a request without them gets 401 or 403
 ///   latency          95% of answers under 2000 ms, counted exactly (p50/p95/p99/max)
 ///   timeout          no request reaches --timeout-ms
@@ -544,6 +602,77 @@ pub struct WebhookCheckArgs {
     pub timeout_ms: u64,
     /// Directory for the reports (created if missing).
     #[arg(long, value_name = "DIR", default_value = "agentproof-webhook-report")]
+    pub report_dir: PathBuf,
+    /// Also write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Check a vendor's LLM as an Alibaba agent calls it: PASS, or which rule it breaks and why.
+///
+/// Sends streamed chat completions exactly as the platform does (POST <base URL>/chat/completions,
+/// `Authorization: Bearer <key>`, the OpenAI body with stream true, a system prompt, the history
+/// growing to the 20-record cap over ten turns, Chinese and English utterances, extendData with
+/// instanceId, channelId, sentenceId and userData), and judges each rule on its own:
+///   path       POST <--url>/chat/completions is answered there (no 404, 405 or redirect)
+///   stream     text/event-stream; data: lines each a chat.completion.chunk with choices[0].delta,
+///              a finish_reason at the end, data: [DONE] last
+///   answer     the assembled answer is not empty
+///   auth       with --api-key, the same request without it, or with a wrong key, gets 401 or 403
+///   malformed  each malformed body gets 4xx (or, where the OpenAI contract leaves it open, 200),
+///              never 5xx
+///   ttft       95% of first content tokens under --ttft-ms, counted exactly (p50/p95/p99/max)
+///   timeout    no request reaches --timeout-ms
+///
+/// Without --url it starts the reference endpoint (agentproof serve-llm) in-process, with a key,
+/// and checks it: it passes every rule.
+///
+/// The first line is the verdict (PASS, or FAIL: 2 of 7 rules broken), then a line per rule with
+/// what was seen, then the reports (report.json, junit.xml, report.md, report.html).
+/// Exit codes: 0 pass, 1 a rule broken, 2 bad usage or an unreachable URL.
+///
+/// Examples:
+///   agentproof llm
+///   agentproof llm --url https://llm.example/v1 --api-key "$KEY" --model my-model
+///   agentproof llm --url https://llm.example/v1 --api-key "$KEY" --requests 200 --concurrency 16 \
+///       --ttft-ms 800 --junit llm.xml
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LlmCheckArgs {
+    /// The LLM's base URL, as the agent is configured with it: the platform appends
+    /// /chat/completions. Without it, the reference endpoint is started and checked.
+    #[arg(long, value_name = "BASE")]
+    pub url: Option<String>,
+    /// The key the platform sends as `Authorization: Bearer <key>` (also AGENTPROOF_LLM_API_KEY);
+    /// the auth rule sends one request without it and one with a wrong key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "AGENTPROOF_LLM_API_KEY",
+        hide_env_values = true
+    )]
+    pub api_key: Option<String>,
+    /// The model the requests name (ModelId / LLMConfig.Model).
+    #[arg(long, value_name = "M", default_value = "agentproof")]
+    pub model: String,
+    /// Chat completions to request (in conversations of ten turns), besides the probes. For
+    /// load, use agentproof load --scenario alibaba-llm.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub requests: u64,
+    /// Conversations in flight at once.
+    #[arg(long, value_name = "C", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// At most this many requests a second (a schedule over all conversations).
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// The time-to-first-token limit 95% of answers must stay under, milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=120_000))]
+    pub ttft_ms: u64,
+    /// Per-request timeout in milliseconds (the mock agent's is 20000).
+    #[arg(long, value_name = "MS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub timeout_ms: u64,
+    /// Directory for the reports (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "agentproof-llm-report")]
     pub report_dir: PathBuf,
     /// Also write the JUnit XML report to this file.
     #[arg(long, value_name = "FILE")]
@@ -618,14 +747,16 @@ pub struct ValidateArgs {
 ///   agentproof schemas
 ///   agentproof schemas --export ./contracts
 ///   agentproof schemas --openapi aui > aui.openapi.json
+///   agentproof schemas --openapi alibaba-llm > alibaba-llm.openapi.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct SchemasArgs {
     /// Write every schema file into DIR (as <platform>/<message>.schema.json).
     #[arg(long, value_name = "DIR", conflicts_with = "openapi")]
     pub export: Option<PathBuf>,
-    /// Print the OpenAPI 3.1 document of one API: aui, duix or duix-webhook.
-    #[arg(long, value_name = "API", value_parser = ["aui", "duix", "duix-webhook"])]
+    /// Print the OpenAPI 3.1 document of one API: aui, duix, duix-webhook or alibaba-llm (what
+    /// a vendor's LLM implements for an Alibaba agent).
+    #[arg(long, value_name = "API", value_parser = ["aui", "duix", "duix-webhook", "alibaba-llm"])]
     pub openapi: Option<String>,
 }
 

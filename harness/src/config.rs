@@ -21,6 +21,8 @@ pub struct MockConfig {
     pub aui: AuiConfig,
     pub duix: DuixConfig,
     pub webhook: WebhookConfig,
+    /// The embedded reference LLM endpoint (agentproof serve-llm), beside the Alibaba mock.
+    pub llm: LlmEndpointConfig,
     /// What every platform server holds under abuse (sizes, timeouts, the connection cap, the
     /// journal); the limits only one platform has are in its own section.
     pub limits: Limits,
@@ -79,6 +81,42 @@ pub struct WebhookConfig {
     pub delay_ms: u64,
 }
 
+/// The embedded reference LLM endpoint an Alibaba agent's third-party LLM can point at.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmEndpointConfig {
+    /// The key it requires as `Authorization: Bearer` (the demo key unless set).
+    pub api_key: String,
+    /// Waited before the first content token, ms.
+    pub first_token_delay_ms: u64,
+    /// Waited between content tokens, ms.
+    pub token_delay_ms: u64,
+}
+
+impl std::fmt::Debug for LlmEndpointConfig {
+    /// The key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmEndpointConfig")
+            .field("api_key", &"***")
+            .field("first_token_delay_ms", &self.first_token_delay_ms)
+            .field("token_delay_ms", &self.token_delay_ms)
+            .finish()
+    }
+}
+
+/// The demo key of the embedded reference LLM endpoint (printed in the banner).
+pub const DEMO_LLM_API_KEY: &str = "agentproof-llm-demo-key";
+
+impl Default for LlmEndpointConfig {
+    fn default() -> Self {
+        LlmEndpointConfig {
+            api_key: DEMO_LLM_API_KEY.to_string(),
+            first_token_delay_ms: 0,
+            token_delay_ms: 0,
+        }
+    }
+}
+
 impl MockConfig {
     /// Defaults, overlaid by `file` (when given), overlaid by the environment.
     pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
@@ -97,7 +135,12 @@ impl MockConfig {
             .aui
             .read_users_file(base)
             .map_err(|why| anyhow::anyhow!("{why}"))?;
-        if let Err(why) = config.limits.validate() {
+        let valid = config
+            .limits
+            .validate()
+            .and_then(|()| config.alibaba.llm.validate())
+            .and_then(|()| mocks::alibaba::llm::validate_templates(&config.alibaba.templates));
+        if let Err(why) = valid {
             let file = file.map_or_else(String::new, |f| format!(" {}", f.display()));
             anyhow::bail!("config file{file}: {why}");
         }
@@ -225,6 +268,59 @@ mod tests {
     }
 
     #[test]
+    fn the_llm_tables_parse_and_bad_ones_are_named() {
+        let text = r#"
+            [alibaba.llm]
+            rtc_url_append_path = true
+            params_at = "extend_data"
+            first_token_timeout_ms = 3000
+            [alibaba.templates.my-agent.llm]
+            base_url = "https://llm.example/v1"
+            model = "my-model"
+            api_key = "sk-secret"
+            [llm]
+            api_key = "local-key"
+            first_token_delay_ms = 300
+        "#;
+        let config: MockConfig = toml::from_str(text).unwrap();
+        assert!(config.alibaba.llm.rtc_url_append_path);
+        assert_eq!(
+            config.alibaba.llm.params_at,
+            protocol::alibaba::llm::ParamsAt::ExtendData
+        );
+        assert_eq!(
+            config.alibaba.llm.timeout_ms, 20_000,
+            "defaults for the rest"
+        );
+        assert_eq!(config.alibaba.templates["my-agent"].llm.model, "my-model");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sk-secret") && !shown.contains("local-key"));
+        assert_eq!(config.llm.first_token_delay_ms, 300);
+        let dir =
+            std::env::temp_dir().join(format!("agentproof-config-llm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("llm.toml");
+        for (bad, named) in [
+            (
+                "[alibaba.templates.a.llm]\nbase_url = \"ftp://x\"\nmodel = \"m\"\n",
+                "ftp://x",
+            ),
+            (
+                "[alibaba.llm]\nfirst_token_timeout_ms = 30000\n",
+                "first_token_timeout_ms",
+            ),
+            (
+                "[alibaba.templates.a.llm]\nbase_url = \"http://x\"\nmodle = \"m\"\n",
+                "modle",
+            ),
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            let error = format!("{:#}", MockConfig::load(Some(&file), |_| None).unwrap_err());
+            assert!(error.contains(named), "{error}");
+        }
+    }
+
+    #[test]
     fn the_aui_target_section_takes_one_auth_or_a_list() {
         let text = r#"
             [target.aui]
@@ -250,6 +346,7 @@ mod tests {
         let pages = [
             include_str!("../../docs/src/configuration.md"),
             include_str!("../../docs/src/mocks.md"),
+            include_str!("../../docs/src/llm.md"),
         ];
         let blocks: Vec<&str> = pages
             .iter()
@@ -257,6 +354,8 @@ mod tests {
             .map(|rest| rest.split("```").next().unwrap_or(""))
             // An included file is an example that must fail (misspelt.toml), shown as it is.
             .filter(|block| !block.starts_with("{{#include"))
+            // A journey file's steps (llm.md shows one) are load's, not the mocks' config.
+            .filter(|block| !block.starts_with("[[journeys"))
             .collect();
         assert!(blocks.len() >= 3, "the manual shows its config examples");
         for block in blocks {

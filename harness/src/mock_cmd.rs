@@ -1,5 +1,6 @@
-//! `agentproof mock`: the three platform mocks and the reference webhook in one process, sharing one
-//! virtual clock, until SIGINT or SIGTERM.
+//! `agentproof mock`: the three platform mocks, the reference webhook (beside DUIX) and the
+//! reference LLM endpoint (beside Alibaba) in one process, sharing one virtual clock, until SIGINT
+//! or SIGTERM.
 
 use crate::cli::MockArgs;
 use crate::config::MockConfig;
@@ -16,6 +17,7 @@ pub struct EmbeddedOptions {
     pub aui_port: u16,
     pub duix_port: u16,
     pub webhook_port: u16,
+    pub llm_port: u16,
     /// Empty = all platforms.
     pub only: Vec<String>,
     /// Leave the admin API out of every platform server.
@@ -31,6 +33,7 @@ impl EmbeddedOptions {
             aui_port: 0,
             duix_port: 0,
             webhook_port: 0,
+            llm_port: 0,
             only: Vec::new(),
             no_admin: false,
         }
@@ -49,6 +52,7 @@ impl From<&MockArgs> for EmbeddedOptions {
             aui_port: args.aui_port,
             duix_port: args.duix_port,
             webhook_port: args.webhook_port,
+            llm_port: args.llm_port,
             only: args.only.clone(),
             no_admin: args.no_admin,
         }
@@ -114,6 +118,7 @@ async fn start_all(options: &EmbeddedOptions, mut config: MockConfig) -> Result<
         start_webhook(options, &mut config, &mut started).await?;
     }
     if options.wanted("alibaba") {
+        start_llm(options, &config, &mut started).await?;
         start_alibaba(options, &mut config, &mut started).await?;
     }
     if options.wanted("aui") {
@@ -150,6 +155,28 @@ async fn start_webhook(
     config.duix.default_webhook = Some(server.url());
     config.duix.webhook_bearer = config.webhook.secret.clone();
     started.add("webhook", server, json!({}));
+    Ok(())
+}
+
+/// The reference LLM endpoint an agent's third-party LLM can point at (agentproof serve-llm).
+async fn start_llm(
+    options: &EmbeddedOptions,
+    config: &MockConfig,
+    started: &mut Embedded,
+) -> Result<()> {
+    let addr = SocketAddr::new(options.bind, options.llm_port);
+    let vendor = mocks::alibaba::llm::vendor::VendorConfig {
+        api_key: Some(config.llm.api_key.clone()).filter(|k| !k.is_empty()),
+        first_token_delay_ms: config.llm.first_token_delay_ms,
+        token_delay_ms: config.llm.token_delay_ms,
+    };
+    let server = mocks::alibaba::llm::vendor::start_with_limits(vendor, addr, &config.limits)
+        .await
+        .with_context(|| cannot_listen("the reference LLM endpoint", addr, "--llm-port"))?;
+    let url = mocks::alibaba::llm::vendor::base_url(&server);
+    started.add("llm", server, json!({"api_key": config.llm.api_key}));
+    // Its base URL, as an agent is configured with it (the platform appends /chat/completions).
+    started.info["llm"]["url"] = url.into();
     Ok(())
 }
 
@@ -278,6 +305,7 @@ fn demo_secrets() -> Vec<String> {
         .map(|c| c.access_key_secret)
         .chain(duix.into_iter().map(|a| a.app_key))
         .chain([aui.app_key, aui.login_password])
+        .chain([crate::config::DEMO_LLM_API_KEY.to_string()])
         .collect()
 }
 
@@ -408,6 +436,20 @@ mod tests {
         let mut byte = [0u8; 1];
         let read = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut byte)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+        // The reference LLM endpoint holds them too.
+        let llm = format!("{}/chat/completions", embedded.url("llm").unwrap());
+        let messages = json!([{"role": "user", "content": "x".repeat(300)}]);
+        let large = client
+            .post(&llm)
+            .bearer_auth(crate::config::DEMO_LLM_API_KEY)
+            .json(&json!({"model": "m", "messages": messages, "stream": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(large.status(), 400);
+        let body: Value = large.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("length limit"), "{body}");
         embedded.shutdown().await;
     }
 

@@ -1,4 +1,4 @@
-//! Small pieces `load` and `webhook` share about the URLs they are given: a vendor webhook URL
+//! Small pieces `load`, `webhook` and `llm` share about the URLs they are given: a vendor's URL
 //! checked as the platform takes it, a URL fit for output, a TCP probe before any traffic, the
 //! time stamp reports carry.
 
@@ -9,10 +9,16 @@ use std::time::Duration;
 /// vendor's), as the DUIX platform takes it: http or https with a host, no user info. `flag`
 /// names where it came from in errors; `credentials` says where credentials go instead.
 pub fn webhook_url(url: &str, flag: &str, credentials: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| anyhow!("{flag}: not a URL ({e}), e.g. https://vendor.example/duix-hook"))?;
+    vendor_url(url, flag, credentials, "https://vendor.example/duix-hook")
+}
+
+/// A vendor's URL (a webhook, an LLM base URL) as [`webhook_url`] checks it; `example` shows a
+/// right one in the error.
+pub fn vendor_url(url: &str, flag: &str, credentials: &str, example: &str) -> Result<String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| anyhow!("{flag}: not a URL ({e}), e.g. {example}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        bail!("{flag}: the webhook URL must be http:// or https:// with a host");
+        bail!("{flag}: the URL must be http:// or https:// with a host, e.g. {example}");
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         bail!("{flag}: the URL carries credentials; give them with {credentials} instead");

@@ -281,6 +281,7 @@ pub async fn run_replay(args: ReplayArgs) -> Result<u8> {
         credentials: proxy::replay::Credentials {
             alibaba_key: pair(&creds, CheckPlatform::Alibaba),
             aui_user: (creds.aui_user.id.clone(), creds.aui_user.secret.clone()),
+            aui_auth: creds.aui_auth.clone(),
             duix_app: pair(&creds, CheckPlatform::Duix),
             webhook_bearer: args.webhook_bearer.clone(),
         },

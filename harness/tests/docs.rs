@@ -172,7 +172,9 @@ fn with_any_port(shown: &str) -> String {
         let url = format!("http://127.0.0.1:{port}\n");
         expected = expected.replace(&url, "http://127.0.0.1:[..]\n");
     }
-    expected
+    // The reference LLM endpoint is shown as the base URL an agent is configured with.
+    let llm = format!("http://127.0.0.1:{}/v1\n", defaults.llm_port);
+    expected.replace(&llm, "http://127.0.0.1:[..]/v1\n")
 }
 
 /// What `command_line` (an `agentproof mock ...`) prints on stdout once every mock listens: it
@@ -188,6 +190,7 @@ async fn run_mock_until_ready(command_line: &str) -> String {
         "--aui-port",
         "--duix-port",
         "--webhook-port",
+        "--llm-port",
     ] {
         args.extend([flag, "0"]);
     }

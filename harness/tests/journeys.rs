@@ -637,6 +637,8 @@ op = "duix.distroyCallSessionsByAppId"
 [[journeys.steps]]
 op = "webhook.question"
 [[journeys.steps]]
+op = "llm.chat"
+[[journeys.steps]]
 op = "http.request"
 fields = { url = "{{ target.duix }}/__admin/health", schema = "json" }
 expect = { json = { "/status" = "ok" } }
@@ -652,16 +654,30 @@ async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
         .map(|l| l.trim_end_matches('"'))
         .collect();
     for op in scenarios::ops::CATALOGUE {
-        assert!(named.contains(&op.name), "{} is not in the journey", op.name);
+        assert!(
+            named.contains(&op.name),
+            "{} is not in the journey",
+            op.name
+        );
     }
     // The embedded mocks (the duix one also as the http target).
-    let mocks = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default()).await.unwrap();
-    let targets: Vec<String> = ["alibaba", "aui", "duix", "webhook"]
+    let mocks = Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default())
+        .await
+        .unwrap();
+    let targets: Vec<String> = ["alibaba", "aui", "duix", "webhook", "llm"]
         .iter()
         .map(|p| format!("{p}={}", mocks.url(p).unwrap()))
         .chain([format!("http={}", mocks.url("duix").unwrap())])
         .collect();
-    let mut args = vec!["--scenario-file", "journey.toml", "--users", "1", "--run-time", "2s"];
+    let mut args = vec![
+        "--scenario-file",
+        "journey.toml",
+        "--users",
+        "1",
+        "--run-time",
+        "2s",
+    ];
+    args.extend(["--llm-api-key", harness::config::DEMO_LLM_API_KEY]);
     for target in &targets {
         args.extend(["--target", target.as_str()]);
     }
@@ -669,6 +685,10 @@ async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let report = report(&dir);
     assert_eq!(report.total_errors(), 0, "{}", describe(&output));
-    assert!(report.routes.len() >= 30, "a row per route: {}", describe(&output));
+    assert!(
+        report.routes.len() >= 30,
+        "a row per route: {}",
+        describe(&output)
+    );
     mocks.shutdown().await;
 }

@@ -171,6 +171,64 @@ async fn duix_webhook_answers_every_question_on_the_embedded_reference_webhook()
     scenario_passes_on_the_embedded_mocks("duix-webhook", &["duix POST webhook dh-question"]).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibaba_llm_streams_on_the_embedded_reference_endpoint_with_ttft_and_end_rows() {
+    scenario_passes_on_the_embedded_mocks(
+        "alibaba-llm",
+        &[
+            "alibaba POST llm /chat/completions ttft",
+            "alibaba POST llm /chat/completions end",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_slo_on_the_first_token_judges_that_row_alone() {
+    // A model whose first token takes 300 ms and whose answer ends soon after.
+    let config = mocks::alibaba::llm::vendor::VendorConfig {
+        api_key: Some("load-key".into()),
+        first_token_delay_ms: 300,
+        token_delay_ms: 0,
+    };
+    let server = mocks::alibaba::llm::vendor::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let target = format!("llm={}", mocks::alibaba::llm::vendor::base_url(&server));
+    let dir = report_dir("llm-ttft-slo");
+    let args = [
+        "--scenario",
+        "alibaba-llm",
+        "--target",
+        &target,
+        "--llm-api-key",
+        "load-key",
+        "--run-time",
+        "2s",
+        "--users",
+        "2",
+        "--slo",
+        "ttft p95<200ms",
+    ];
+    let output = load(&dir, &args).await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        !describe(&output).contains("load-key"),
+        "the key is never printed"
+    );
+    let report = report(&dir);
+    assert_eq!(report.total_errors(), 0, "{:?}", report.errors);
+    let verdict = report.verdict();
+    for route in &verdict.routes {
+        let failed: Vec<Rule> = route.failed().map(|r| r.rule).collect();
+        match route.route.ends_with(" ttft") {
+            true => assert_eq!(failed, [Rule::Quantile], "ttft p95<200ms broke"),
+            false => assert_eq!(failed, [], "{} keeps p95<2000ms", route.route),
+        }
+    }
+    server.shutdown().await;
+}
+
 /// The embedded mocks, started in this test's process so the test can fault them.
 async fn mocks() -> Embedded {
     Embedded::start(&EmbeddedOptions::ephemeral(), MockConfig::default())

@@ -32,6 +32,8 @@ async fn start_mock(tag: &str) -> MockProcess {
             "0",
             "--webhook-port",
             "0",
+            "--llm-port",
+            "0",
         ])
         .arg("--info-file")
         .arg(&info_file)
@@ -81,6 +83,7 @@ async fn info_file_names_every_platform_with_its_credentials() {
             &["url", "app_id", "app_key", "login_user", "login_password"][..],
         ),
         ("duix", &["url", "app_id", "app_key"][..]),
+        ("llm", &["url", "api_key"][..]),
     ] {
         for key in keys {
             assert!(
@@ -155,6 +158,8 @@ fn a_port_in_use_is_a_clear_error_with_exit_code_2() {
             "0",
             "--webhook-port",
             "0",
+            "--llm-port",
+            "0",
         ])
         .output()
         .unwrap();
@@ -189,6 +194,8 @@ async fn no_admin_leaves_the_admin_api_out_but_serves_the_platform() {
             "--alibaba-port",
             "0",
             "--aui-port",
+            "0",
+            "--llm-port",
             "0",
         ])
         .arg("--info-file")

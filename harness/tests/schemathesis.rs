@@ -198,7 +198,15 @@ impl Mock {
         let info_file = dir.join("mocks.json");
         let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
             .args(["mock", "--alibaba-port", "0", "--aui-port", "0"])
-            .args(["--duix-port", "0", "--webhook-port", "0", "--config"])
+            .args([
+                "--duix-port",
+                "0",
+                "--webhook-port",
+                "0",
+                "--llm-port",
+                "0",
+                "--config",
+            ])
             .arg(&config)
             .arg("--info-file")
             .arg(&info_file)

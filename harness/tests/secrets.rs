@@ -25,17 +25,19 @@ const AUI_JWT_SECRET: &str = "auiJWTSECRETp2Lx7Qr4Wn9Zt3Bv";
 const DUIX_APP_ID: &str = "7788990011";
 const DUIX_APP_KEY: &str = "duixAPPKEYh6Tr1Mz8Qw3Xn5Lc2P";
 const WEBHOOK_SECRET: &str = "webhookSECRETr9Kd2Vm6Zq4Xw1Y";
+const LLM_API_KEY: &str = "llmAPIKEYw5Nt8Qz3Lx6Rc1Vb9";
 /// A gateway key `--aui-auth header:` sends (the mock takes any; it must still never show).
 const GATEWAY_KEY: &str = "gatewayKEYx5Lq8Rn2Wd7Vz4Tb1M";
 
 /// Every configured secret, by name.
-const SECRETS: [(&str, &str); 7] = [
+const SECRETS: [(&str, &str); 8] = [
     ("alibaba access_key_secret", ALIBABA_SECRET),
     ("aui app_key", AUI_APP_KEY),
     ("aui login_password", AUI_PASSWORD),
     ("aui jwt_secret", AUI_JWT_SECRET),
     ("duix app_key", DUIX_APP_KEY),
     ("webhook secret", WEBHOOK_SECRET),
+    ("llm api_key", LLM_API_KEY),
     ("aui gateway key", GATEWAY_KEY),
 ];
 
@@ -67,6 +69,9 @@ apps = [{{ app_id = "{DUIX_APP_ID}", app_key = "not-this-one-either", quota = 4,
 
 [webhook]
 secret = "{WEBHOOK_SECRET}"
+
+[llm]
+api_key = "{LLM_API_KEY}"
 "#
     )
 }
@@ -95,6 +100,7 @@ fn environment() -> Vec<(&'static str, String)> {
             format!("{DUIX_APP_ID}:{DUIX_APP_KEY}"),
         ),
         ("AGENTPROOF_LOAD_WEBHOOK_BEARER", WEBHOOK_SECRET.into()),
+        ("AGENTPROOF_LOAD_LLM_API_KEY", LLM_API_KEY.into()),
     ]
 }
 
@@ -170,7 +176,7 @@ async fn start_mock(dir: &Path, config: &Path, info_file: &Path) -> Mock {
     let mut command = agentproof(dir, "mock", &["mock"]);
     command
         .args(["--alibaba-port", "0", "--aui-port", "0"])
-        .args(["--duix-port", "0", "--webhook-port", "0"])
+        .args(["--duix-port", "0", "--webhook-port", "0", "--llm-port", "0"])
         .arg("--config")
         .arg(config)
         .arg("--info-file")
@@ -428,6 +434,8 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         // http-get loads any server: the DUIX mock's health route.
         "--target".to_string(),
         format!("http={}/__admin/health", mock.url("duix")),
+        "--target".to_string(),
+        format!("llm={}", mock.url("llm")),
     ]);
     for scenario in scenarios::BUILTINS {
         let name = format!("load-{}", scenario.name);

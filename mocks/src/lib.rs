@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod alibaba;
 pub mod aui;
+pub mod bearer;
 pub mod clock;
 pub mod duix;
 pub mod edge;

@@ -263,6 +263,7 @@ fn credentials() -> Credentials {
     Credentials {
         alibaba_key: (KEY.into(), SECRET.into()),
         aui_user: ("demo".into(), "demo".into()),
+        aui_auth: Default::default(),
         duix_app: (
             mocks::duix::DEMO_APP_ID.into(),
             mocks::duix::DEMO_APP_KEY.into(),

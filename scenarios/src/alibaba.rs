@@ -3,6 +3,10 @@
 //! `sign = "v1"`) with a fresh nonce and date. Success is HTTP 200 with a `RequestId` and no
 //! `Code`. StartAgent remembers the task it started, StartAIAgentInstance and
 //! GenerateAIAgentCall the instance, so a later step (or the user's end) stops them.
+//!
+//! [`llm`] is the other side of an Alibaba agent: its calls to a vendor's LLM (`llm.chat`).
+
+pub mod llm;
 
 use crate::exchange::{send_paced, Failure};
 use crate::journey::user::Started;

@@ -9,8 +9,9 @@
 //! request's schema) plus a few options; each has a default, a template
 //! ([`crate::journey::template`]). `agentproof load --ops` prints this catalogue.
 //!
-//! The platform modules ([`crate::alibaba`], [`crate::aui`], [`crate::duix`],
-//! [`crate::webhook`], [`crate::http`]) run them; this module holds the table and the context.
+//! The platform modules ([`crate::alibaba`] and its [`llm`](crate::alibaba::llm), [`crate::aui`],
+//! [`crate::duix`], [`crate::webhook`], [`crate::http`]) run them; this module holds the table
+//! and the context.
 
 use crate::exchange::Failure;
 use crate::journey::user::UserState;
@@ -23,7 +24,7 @@ use serde_json::{Map, Value};
 pub struct OpInfo {
     /// `<platform>.<operation>`, as a step's `op` names it.
     pub name: &'static str,
-    /// The target it sends to: `alibaba`, `aui`, `duix`, `webhook` or `http`.
+    /// The target it sends to: `alibaba`, `aui`, `duix`, `webhook`, `llm` or `http`.
     pub platform: &'static str,
     /// What it does, in a line.
     pub summary: &'static str,
@@ -59,6 +60,8 @@ pub(crate) enum Kind {
     DuixSession,
     /// A dh-question to the vendor webhook.
     WebhookQuestion,
+    /// A streamed chat completion to a vendor's LLM, as an Alibaba agent calls it.
+    LlmChat,
     /// Any HTTP request.
     HttpRequest,
 }
@@ -186,6 +189,7 @@ pub(crate) async fn run(
         Kind::DuixWs(step) => crate::duix::ws(step, call, fields).await,
         Kind::DuixSession => crate::duix::session(call, fields).await,
         Kind::WebhookQuestion => crate::webhook::question(call, fields).await,
+        Kind::LlmChat => crate::alibaba::llm::chat(call, fields).await,
         Kind::HttpRequest => crate::http::request(call, fields).await,
     }
 }
@@ -576,6 +580,22 @@ pub const CATALOGUE: &[OpInfo] = &[
         defaults: &[("turns", "5")],
         captures: &[],
         kind: Kind::WebhookQuestion,
+    },
+    OpInfo {
+        name: "llm.chat",
+        platform: "llm",
+        summary: "An Alibaba agent's LLM: a streamed chat completion as the platform sends it, in conversations whose history grows to the 20-record cap; rows `<row> ttft` (first content token) and `<row> end` (data: [DONE])",
+        request_schema: None,
+        options: &[
+            ("utterance", "what the user says (default: one of a built-in set, Chinese and English)"),
+            ("turns", "turns of a conversation before a new one starts (10)"),
+            ("prompt", "the system prompt (the agent's Prompt / LlmSystemPrompt)"),
+            ("history_depth", "rounds of history sent (HistoryDepth / LlmHistoryLimit, 10)"),
+            ("model", "the model named (--llm-model)"),
+        ],
+        defaults: &[("turns", "10"), ("history_depth", "10")],
+        captures: &[],
+        kind: Kind::LlmChat,
     },
     OpInfo {
         name: "http.request",

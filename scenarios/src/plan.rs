@@ -46,6 +46,9 @@ pub struct Targets {
     pub duix: Option<String>,
     /// A DUIX vendor webhook (the `duix-webhook` scenario).
     pub webhook: Option<String>,
+    /// A vendor's LLM base URL, as an Alibaba agent is configured with it (`llm.chat`, the
+    /// `alibaba-llm` scenario; `/chat/completions` is appended).
+    pub llm: Option<String>,
     /// Any HTTP server (the `http-get` scenario: the load generator's own ceiling).
     pub http: Option<String>,
 }
@@ -66,6 +69,10 @@ pub struct Credentials {
     pub webhook_bearer: Option<String>,
     /// The DUIX customer id (`sid`) and digital human (`dh-code`) the DUIX scenarios use.
     pub duix_dialogue: Dialogue,
+    /// `Authorization: Bearer` the vendor's LLM expects, if any (`llm.chat`).
+    pub llm_api_key: Option<String>,
+    /// The `model` the `llm.chat` calls name.
+    pub llm_model: String,
 }
 
 impl Credentials {
@@ -79,6 +86,8 @@ impl Credentials {
             duix_app: Pair::new("1234567890", "agentproof-duix-demo-key"),
             webhook_bearer: None,
             duix_dialogue: Dialogue::default(),
+            llm_api_key: Some("agentproof-llm-demo-key".into()),
+            llm_model: "agentproof".into(),
         }
     }
 }
@@ -153,6 +162,7 @@ impl Plan {
             "aui" => &self.targets.aui,
             "duix" => &self.targets.duix,
             "http" => &self.targets.http,
+            "llm" => &self.targets.llm,
             _ => &self.targets.webhook,
         };
         url.as_deref()

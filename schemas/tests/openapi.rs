@@ -328,3 +328,33 @@ fn components_are_the_registry_files_not_copies() {
         "#/components/schemas/duix.common/$defs/count"
     );
 }
+
+#[test]
+fn the_alibaba_llm_document_streams_chunks_behind_a_bearer_key() {
+    let document = openapi("alibaba-llm").unwrap();
+    let operation = &document["paths"][schemas::openapi::LLM_PATH]["post"];
+    assert_eq!(operation["security"], json!([{ "bearer": [] }]));
+    assert_eq!(
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/alibaba.llm.request"
+    );
+    let stream = &operation["responses"]["200"]["content"]["text/event-stream"];
+    assert_eq!(
+        stream["x-event-data-schema"]["$ref"],
+        "#/components/schemas/alibaba.llm.chunk"
+    );
+    for status in ["400", "401"] {
+        let body = &operation["responses"][status]["content"]["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"],
+            "#/components/schemas/alibaba.llm.error"
+        );
+        let example = &body["example"];
+        assert!(
+            schemas::registry()
+                .validate("alibaba/llm.error", example)
+                .is_ok(),
+            "{status}: {example}"
+        );
+    }
+}

@@ -199,7 +199,7 @@ async fn resolve_targets(setup: &Setup) -> Result<(BTreeMap<String, String>, Opt
         let embedded = Embedded::start(&EmbeddedOptions::ephemeral(), config)
             .await
             .context("cannot start the embedded mocks")?;
-        let targets = ["alibaba", "aui", "duix", "webhook"]
+        let targets = ["alibaba", "aui", "duix", "webhook", "llm"]
             .into_iter()
             .filter_map(|p| Some((p.to_string(), embedded.url(p)?.to_string())))
             .collect();
@@ -253,6 +253,7 @@ async fn run_with_targets(
             aui: get("aui"),
             duix: get("duix"),
             webhook: get("webhook"),
+            llm: get("llm"),
             http: get("http"),
         },
         credentials: scenarios::Credentials {
@@ -262,6 +263,15 @@ async fn run_with_targets(
             duix_app: pair(&credentials.duix_app),
             webhook_bearer: setup.webhook_bearer.clone(),
             duix_dialogue: setup.dialogue.clone(),
+            llm_api_key: match embedded {
+                Some(embedded) => embedded
+                    .info
+                    .get("llm")
+                    .and_then(|l| l["api_key"].as_str())
+                    .map(str::to_string),
+                None => setup.llm_api_key.clone(),
+            },
+            llm_model: setup.llm_model.clone(),
         },
         sink: recorder.clone(),
         schedule: setup

@@ -32,6 +32,9 @@ pub struct Setup {
     pub credentials: Credentials,
     pub webhook_bearer: Option<String>,
     pub dialogue: scenarios::Dialogue,
+    /// `--llm-api-key`, `--llm-model`: what `llm.chat` calls carry.
+    pub llm_api_key: Option<String>,
+    pub llm_model: String,
     pub slo: LoadSlo,
     /// Each step row's own SLO, over the run's.
     pub route_slos: Vec<(String, LoadSlo)>,
@@ -116,6 +119,8 @@ impl Setup {
             targets,
             credentials: crate::check::credentials(&args.credentials)?,
             webhook_bearer: args.webhook_bearer.clone(),
+            llm_api_key: args.llm_api_key.clone().filter(|k| !k.is_empty()),
+            llm_model: args.llm_model.clone(),
             dialogue: scenarios::Dialogue {
                 sid: args.sid.clone(),
                 dh_code: args.dh_code.clone(),
@@ -160,6 +165,7 @@ impl Setup {
     pub fn secrets(&self) -> Vec<String> {
         let mut secrets = self.credentials.given.0.clone();
         secrets.extend(self.webhook_bearer.clone());
+        secrets.extend(self.llm_api_key.clone());
         secrets
     }
 
@@ -193,18 +199,24 @@ fn journeys(args: &LoadArgs) -> Result<(Journeys, Option<PathBuf>)> {
     Ok((Journeys::builtin(builtin)?, None))
 }
 
-/// The run's SLO (the default, the file's rules, `--slo`) and each step row's own.
+/// The run's SLO (the default, the file's rules, `--slo`) and each step row's own: a step's
+/// `slo`, then the rules that name rows (`ttft p95<800ms`: the rows whose name contains `ttft`).
 fn slo(args: &LoadArgs, journeys: &Journeys) -> Result<(LoadSlo, Vec<(String, LoadSlo)>)> {
     let mut slo = LoadSlo {
         timeout_ms: args.timeout_ms,
         ..LoadSlo::default()
     };
-    for rule in &journeys.slo {
-        slo.parse_rule(rule)
-            .map_err(|e| anyhow!("the journey file's slo: {e}"))?;
-    }
-    for rule in &args.slo {
-        slo.parse_rule(rule).map_err(|e| anyhow!("--slo: {e}"))?;
+    let rules = journeys
+        .slo
+        .iter()
+        .map(|r| ("the journey file's slo", r))
+        .chain(args.slo.iter().map(|r| ("--slo", r)));
+    let mut row_rules = Vec::new();
+    for (origin, rule) in rules {
+        match scenarios::journey::row_rule(rule) {
+            Some((word, own)) => row_rules.push((origin, rule, word, own)),
+            None => slo.parse_rule(rule).map_err(|e| anyhow!("{origin}: {e}"))?,
+        }
     }
     // The client timeout is one for the run: --timeout-ms.
     slo.timeout_ms = args.timeout_ms;
@@ -214,6 +226,29 @@ fn slo(args: &LoadArgs, journeys: &Journeys) -> Result<(LoadSlo, Vec<(String, Lo
             .for_route(rules)
             .map_err(|e| anyhow!("the step {route:?}'s slo: {e}"))?;
         route_slos.push((route.clone(), own));
+    }
+    for (origin, rule, word, own) in row_rules {
+        let rows: Vec<&String> = journeys.rows.iter().filter(|r| r.contains(&word)).collect();
+        if rows.is_empty() {
+            bail!(
+                "{origin} {rule:?}: no row of {} has {word:?} in its name; its rows: {}",
+                journeys.name,
+                journeys.rows.join(", ")
+            );
+        }
+        for row in rows {
+            let index = match route_slos.iter().position(|(r, _)| r == row) {
+                Some(index) => index,
+                None => {
+                    route_slos.push((row.clone(), slo));
+                    route_slos.len() - 1
+                }
+            };
+            let (_, current) = &mut route_slos[index];
+            *current = current
+                .for_route(&[&own])
+                .map_err(|e| anyhow!("{origin} {rule:?}: {e}"))?;
+        }
     }
     Ok((slo, route_slos))
 }
@@ -344,10 +379,19 @@ fn targets(args: &LoadArgs, journeys: &Journeys) -> Result<Vec<(String, String)>
     Ok(targets)
 }
 
-/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook and http.
+/// `PLATFORM=URL` for alibaba, aui, duix (as `check` reads them), webhook, llm and http.
 pub(crate) fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
     let mut targets: Vec<(String, String)> = Vec::new();
     for spec in specs {
+        if let Some(url) = spec.strip_prefix("llm=") {
+            let example = "https://llm.example/v1";
+            let url = crate::net::vendor_url(url, "--target llm=...", "--llm-api-key", example)?;
+            if targets.iter().any(|(p, _)| p == "llm") {
+                bail!("--target {spec:?}: llm is given twice");
+            }
+            targets.push(("llm".to_string(), url));
+            continue;
+        }
         let (platform, url) = match (spec.strip_prefix("webhook="), spec.strip_prefix("http=")) {
             (Some(url), _) => (
                 "webhook".to_string(),
@@ -360,7 +404,7 @@ pub(crate) fn parse_targets(specs: &[String]) -> Result<Vec<(String, String)>> {
             ),
             _ => {
                 let (platform, url) = parse_target(spec).map_err(|e| {
-                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario and http=URL for http-get)")
+                    anyhow!("{e} (load also takes webhook=URL for the duix-webhook scenario, llm=URL for alibaba-llm and http=URL for http-get)")
                 })?;
                 (platform.name().to_string(), url)
             }

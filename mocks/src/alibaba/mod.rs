@@ -17,6 +17,10 @@
 //! - [`envelope`]: the answer, JSON or XML (`Format=XML`), errors as
 //!   `{RequestId, HostId, Code, Message, Recommend}` with the error's HTTP status.
 //!
+//! Beside the OpenAPI, [`llm`]: the agents converse with a third-party LLM through
+//! `/__admin/agents/{id}/say`, calling it as the platform does; its `vendor` is a reference LLM
+//! endpoint.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use mocks::alibaba::{start, AlibabaConfig};
@@ -28,6 +32,7 @@
 pub mod actions;
 pub mod envelope;
 pub mod gateway;
+pub mod llm;
 pub mod nonce;
 pub mod state;
 pub mod throttle;
@@ -48,6 +53,7 @@ use nonce::NonceStore;
 use protocol::alibaba::timestamp::NONCE_TTL_MS;
 use protocol::alibaba::ApiError;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use throttle::Throttle;
@@ -94,6 +100,10 @@ pub struct AlibabaConfig {
     pub max_ai_agent_instances: usize,
     /// RTC AppIds StartAgent and friends accept; `None` accepts any.
     pub rtc_app_ids: Option<Vec<String>>,
+    /// How agents call their third-party LLM where the documentation is silent (`[alibaba.llm]`).
+    pub llm: llm::LlmConfig,
+    /// The LLM node of each ICE agent's template, by AIAgentId (`[alibaba.templates.<id>.llm]`).
+    pub templates: BTreeMap<String, llm::Template>,
 }
 
 impl Default for AlibabaConfig {
@@ -110,6 +120,8 @@ impl Default for AlibabaConfig {
             max_agent_tasks: state::MAX_AGENT_TASKS,
             max_ai_agent_instances: state::MAX_AI_AGENT_INSTANCES,
             rtc_app_ids: None,
+            llm: llm::LlmConfig::default(),
+            templates: BTreeMap::new(),
         }
     }
 }
@@ -121,6 +133,8 @@ pub struct Alibaba {
     nonces: Mutex<NonceStore>,
     throttle: Mutex<Throttle>,
     state: Mutex<state::State>,
+    /// The client agents call their LLM with.
+    caller: llm::call::Caller,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -140,6 +154,10 @@ impl Alibaba {
                 config.max_agent_tasks,
                 config.max_ai_agent_instances,
             )),
+            caller: llm::call::Caller::new(
+                config.llm.first_token_timeout_ms,
+                config.llm.timeout_ms,
+            ),
             config,
             clock,
         }
@@ -178,11 +196,13 @@ impl Alibaba {
         admitted: &gateway::Admitted,
         request_id: &str,
         now_ms: i64,
+        host: Option<&str>,
     ) -> Result<serde_json::Value, ApiError> {
         let ctx = ActionContext {
             now_ms,
             request_id,
             rtc_app_ids: self.config.rtc_app_ids.as_deref(),
+            host,
         };
         actions::dispatch(
             admitted.action,
@@ -212,8 +232,9 @@ impl Alibaba {
                 Err(Failure::from(e)),
             ),
             Ok(request) => {
+                let host = headers.get("host").and_then(|h| h.to_str().ok());
                 let result = gateway::admit(self, &request, now_ms).and_then(|admitted| {
-                    let answer = self.run(&admitted, request_id, now_ms)?;
+                    let answer = self.run(&admitted, request_id, now_ms, host)?;
                     Ok((admitted.action, answer))
                 });
                 (request.format(), request.product_hint(), result)
@@ -373,6 +394,7 @@ pub fn build(
     let ctx = Arc::new(MockContext::with_limits(alibaba.clone(), clock, limits));
     let routes = Router::new()
         .route("/", get(serve).post(serve))
+        .merge(llm::say::routes())
         .with_state(alibaba);
     let router = crate::app(ctx.clone(), routes);
     (ctx, router)

@@ -7,10 +7,14 @@
 //! entry is still running, the oldest one (a long soak should not turn into refusals; a
 //! warning is logged because a client may still hold that id, and it will get `NotFound`).
 //!
+//! Each task and instance keeps its [`Conversation`] with its LLM (history and call log, bounded
+//! on its own), so a conversation goes when its agent is evicted or reset.
+//!
 //! Status words: a task is `Status "1"` while running and `"2"` once stopped (GetAgent; the SDK
 //! model only says "string", and these are the values the console shows); an instance is
 //! `Executing` until StopAIAgentInstance, then `Finished`.
 
+use super::llm::conversation::Conversation;
 use protocol::alibaba::ApiError;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
@@ -92,6 +96,11 @@ impl<K: Hash + Eq + Clone + std::fmt::Debug, V: Finished> Bounded<K, V> {
         self.map.clear();
         self.order.clear();
     }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter()
+    }
 }
 
 /// (AppId, ChannelId, TaskId).
@@ -106,6 +115,8 @@ pub struct AgentTask {
     pub start_ms: i64,
     /// `None` while running.
     pub stop_ms: Option<i64>,
+    /// What it said with its third-party LLM (`/__admin/agents/{TaskId}/say`).
+    pub conversation: Conversation,
 }
 
 impl Finished for AgentTask {
@@ -142,6 +153,8 @@ pub struct Instance {
     pub session_id: String,
     pub created_ms: i64,
     pub modified_ms: i64,
+    /// What it said with its template's LLM (`/__admin/agents/{InstanceId}/say`).
+    pub conversation: Conversation,
 }
 
 impl Finished for Instance {

@@ -19,6 +19,7 @@
 //! case-insensitive; the secret is compared in constant time).
 //! `agentproof serve-webhook` runs it; it is the default target of `agentproof webhook`.
 
+use crate::bearer::{bearer_token, same_secret};
 use crate::server::MockServer;
 use crate::Limits;
 use axum::body::{Body, Bytes};
@@ -29,7 +30,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,26 +177,6 @@ fn authorize(config: &VendorConfig, headers: &HeaderMap) -> Result<(), Refusal> 
     }
 }
 
-/// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 7235 §2.1).
-fn bearer_token(value: &[u8]) -> Option<&[u8]> {
-    let space = value.iter().position(|&b| b == b' ')?;
-    let (scheme, token) = value.split_at(space);
-    scheme
-        .eq_ignore_ascii_case(b"Bearer")
-        .then(|| token.trim_ascii_start())
-}
-
-/// Whether `given` is the secret, in a time that depends on neither where they differ nor their
-/// lengths (both are hashed first).
-fn same_secret(given: &[u8], secret: &[u8]) -> bool {
-    let (given, secret) = (Sha256::digest(given), Sha256::digest(secret));
-    let diff = given
-        .iter()
-        .zip(secret.iter())
-        .fold(0u8, |acc, (a, b)| std::hint::black_box(acc | (a ^ b)));
-    diff == 0
-}
-
 /// The body as a JSON object with the seed's fields, or a 400 naming the first bad one.
 fn read_request(body: &[u8]) -> Result<Map<String, Value>, Refusal> {
     let bad = |msg: String, field: Option<&'static str>| {
@@ -293,18 +273,6 @@ mod tests {
             "application/json, text/event-stream".parse().unwrap(),
         );
         assert!(!prefers_event_stream(&headers));
-    }
-
-    #[test]
-    fn the_bearer_scheme_is_case_insensitive_and_the_secret_compared_whole() {
-        assert_eq!(bearer_token(b"Bearer s3cret"), Some(&b"s3cret"[..]));
-        assert_eq!(bearer_token(b"bearer  s3cret"), Some(&b"s3cret"[..]));
-        assert_eq!(bearer_token(b"Basic s3cret"), None);
-        assert_eq!(bearer_token(b"Bearers3cret"), None);
-        assert!(same_secret(b"s3cret", b"s3cret"));
-        assert!(!same_secret(b"s3cre", b"s3cret"));
-        assert!(!same_secret(b"s3cret\0", b"s3cret"));
-        assert!(!same_secret(b"", b"s3cret"));
     }
 
     #[test]

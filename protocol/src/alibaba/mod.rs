@@ -5,12 +5,14 @@
 //! - [`v1`]: the RPC signature (HMAC-SHA1, `SignatureVersion=1.0`), params in query or form body;
 //! - [`v3`]: `ACS3-HMAC-SHA256`, the `Authorization` header the current SDKs send;
 //! - [`timestamp`]: the `Timestamp` / `x-acs-date` format, the clock-skew and nonce windows;
-//! - [`errors`]: the gateway error catalog (code, HTTP status, message) as data.
+//! - [`errors`]: the gateway error catalog (code, HTTP status, message) as data;
+//! - [`llm`]: the agent's calls to a third-party LLM (the OpenAI streaming chat completion).
 //!
 //! Facts and test vectors come from PROTOCOLS.md §1 and §2.
 
 pub mod encoding;
 pub mod errors;
+pub mod llm;
 pub mod timestamp;
 pub mod v1;
 pub mod v3;

@@ -35,6 +35,9 @@ pub struct Credentials {
     pub alibaba_key: (String, String),
     /// AUI login `(user, password)`.
     pub aui_user: (String, String),
+    /// How the AUI target authenticates (`--aui-auth`): our login (redone), a given bearer,
+    /// fixed headers, or nothing.
+    pub aui_auth: protocol::request::aui::auth::AuiAuth,
     /// DUIX app `(id, key)`.
     pub duix_app: (String, String),
     /// The bearer a vendor webhook wants, if any.
@@ -131,7 +134,7 @@ pub async fn replay(plan: &Plan) -> Parity {
         parity.replayed += 1;
         let recorded = recorded_seen(fixture);
         let replayed = replayed_seen(&judge, &exchange);
-        state.learn(fixture, &recorded, &replayed);
+        state.learn(fixture, &recorded, &replayed, &plan.credentials);
         let aspects = compare::differences(&recorded, &replayed);
         if aspects.is_empty() {
             continue;
@@ -176,6 +179,7 @@ impl Credentials {
             self.duix_app.1.clone(),
         ];
         secrets.extend(self.webhook_bearer.clone());
+        secrets.extend(self.aui_auth.secrets());
         secrets
     }
 }
@@ -206,7 +210,7 @@ impl State {
                         .headers
                         .iter()
                         .any(|(n, _)| n == "authorization");
-                if needs_session && self.bearer.is_none() {
+                if needs_session && self.bearer.is_none() && creds.aui_auth.login().is_some() {
                     self.bearer = login(client, target, creds, plan.timeout).await;
                 }
                 send::aui(fixture, &self.ids, self.bearer.as_deref(), creds)
@@ -217,19 +221,22 @@ impl State {
     }
 
     /// Ids from the two answers; the bearer of a replayed login.
-    fn learn(&mut self, fixture: &Fixture, recorded: &Seen, replayed: &Seen) {
+    fn learn(
+        &mut self,
+        fixture: &Fixture,
+        recorded: &Seen,
+        replayed: &Seen,
+        credentials: &Credentials,
+    ) {
         if let (Some(a), Some(b)) = (&recorded.json, &replayed.json) {
             self.ids.capture(a, b);
         }
-        let is_login = fixture.platform == Platform::Aui
-            && fixture.request.path == protocol::request::aui::LOGIN;
+        let Some(login) = credentials.aui_auth.login() else {
+            return;
+        };
+        let is_login = fixture.platform == Platform::Aui && fixture.request.path == login.path;
         if is_login && replayed.status == 200 {
-            if let Some(token) = replayed
-                .json
-                .as_ref()
-                .and_then(|j| j.get("token"))
-                .and_then(|t| t.as_str())
-            {
+            if let Some(token) = replayed.json.as_ref().and_then(|j| login.token(j)) {
                 self.bearer = Some(token.to_string());
             }
         }
@@ -244,16 +251,17 @@ async fn login(
     timeout: Duration,
 ) -> Option<String> {
     let (user, password) = &creds.aui_user;
-    let login = protocol::request::aui::login(user, password);
+    let login = creds.aui_auth.login()?;
+    let request = login.request(&creds.aui_auth, user, password);
     let outgoing = Outgoing {
-        method: login.method.to_string(),
-        path_and_query: login.path_and_query,
-        headers: login.headers,
-        body: login.body,
+        method: request.method.to_string(),
+        path_and_query: request.path_and_query,
+        headers: request.headers,
+        body: request.body,
     };
     let answer = send(client, target, &outgoing, timeout).await.ok()?;
     let json = answer.json()?;
-    json.get("token")?.as_str().map(str::to_string)
+    login.token(&json).map(str::to_string)
 }
 
 /// Sends one request to `target` (its path prefix kept) and reads the answer whole.

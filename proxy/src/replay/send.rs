@@ -116,22 +116,38 @@ fn recorded_header<'a>(fixture: &'a Fixture, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// AUI: the session's bearer (or, refused, the scrubbed one), the login with our user.
+/// AUI: authenticated as `--aui-auth` says (the session's bearer of a redone login, a given
+/// bearer, fixed headers), or, refused in the recording, with the scrubbed values it recorded;
+/// the login with our user.
 pub fn aui(fixture: &Fixture, ids: &IdMap, bearer: Option<&str>, creds: &Credentials) -> Outgoing {
     let mut out = as_recorded(fixture, ids);
     let refused = refusal(fixture) == Refusal::Credentials;
-    if fixture.request.path == protocol::request::aui::LOGIN && !refused {
+    let auth = &creds.aui_auth;
+    if let Some(login) = auth
+        .login()
+        .filter(|l| fixture.request.path == l.path && !refused)
+    {
         let (user, password) = &creds.aui_user;
-        out.body = serde_json::json!({"username": user, "password": password})
-            .to_string()
-            .into_bytes();
+        out.body = login.request(auth, user, password).body;
     }
-    if let Some(recorded) = recorded_header(fixture, "authorization") {
-        let value = match (refused, bearer) {
-            (false, Some(token)) => protocol::request::aui::bearer(token),
-            _ => recorded.to_string(),
-        };
-        out.headers.push(("authorization".into(), value));
+    if refused {
+        if let Some(recorded) = recorded_header(fixture, "authorization") {
+            out.headers
+                .push(("authorization".into(), recorded.to_string()));
+        }
+        return out;
+    }
+    // The auth's own headers replace what the recording scrubbed.
+    let ours = auth.headers(bearer);
+    out.headers
+        .retain(|(name, _)| !ours.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+    let sent_authorization = recorded_header(fixture, "authorization").is_some();
+    for (name, value) in ours {
+        // Under our login, only requests that carried a bearer when recorded carry one again.
+        if name == "authorization" && auth.login().is_some() && !sent_authorization {
+            continue;
+        }
+        out.headers.push((name, value));
     }
     out
 }
@@ -290,4 +306,64 @@ fn action(api: &ApiRequest, v3: bool) -> Option<String> {
 
 fn encode(text: &str) -> String {
     protocol::alibaba::encoding::percent_encode(text)
+}
+
+#[cfg(test)]
+mod aui_auth_tests {
+    use super::*;
+    use protocol::request::aui::auth::AuiAuth;
+
+    fn fixture(headers: &[(&str, &str)]) -> Fixture {
+        serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "seq": 0,
+            "platform": "aui",
+            "route": "aui POST /api/v2/aiagent/getRtcAuthToken",
+            "started_at": "2026-12-04T00:00:00Z",
+            "elapsed_ms": 1.0,
+            "request": {
+                "method": "POST",
+                "path": "/api/v2/aiagent/getRtcAuthToken",
+                "query": "",
+                "headers": headers,
+                "body": {"text": "{\"user_id\":\"u\"}"}
+            },
+            "answer": {"status": 200, "headers": [], "body": {"text": "{}"}}
+        }))
+        .expect("a fixture")
+    }
+
+    fn creds(auth: &[&str]) -> Credentials {
+        Credentials {
+            alibaba_key: ("k".into(), "s".into()),
+            aui_user: ("demo".into(), "demo".into()),
+            aui_auth: AuiAuth::parse(auth).unwrap(),
+            duix_app: ("a".into(), "k".into()),
+            webhook_bearer: None,
+        }
+    }
+
+    fn header<'a>(out: &'a Outgoing, name: &str) -> Option<&'a str> {
+        out.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_replay_authenticates_as_aui_auth_says_not_as_the_recording_was_scrubbed() {
+        let recorded = fixture(&[("x-gw-key", "***"), ("authorization", "***")]);
+        let ids = IdMap::default();
+        let gateway = aui(&recorded, &ids, None, &creds(&["header:X-Gw-Key:k3y"]));
+        assert_eq!(header(&gateway, "x-gw-key"), Some("k3y"));
+        assert_eq!(
+            header(&gateway, "authorization"),
+            None,
+            "none sends no bearer"
+        );
+        let bearer = aui(&recorded, &ids, None, &creds(&["bearer:t0k"]));
+        assert_eq!(header(&bearer, "authorization"), Some("Bearer t0k"));
+        let login = aui(&recorded, &ids, Some("fresh"), &creds(&["login"]));
+        assert_eq!(header(&login, "authorization"), Some("Bearer fresh"));
+    }
 }

@@ -30,7 +30,7 @@ pub enum JourneyError {
 }
 
 /// The platforms a target may be given for.
-const PLATFORMS: [&str; 5] = ["alibaba", "aui", "duix", "webhook", "http"];
+const PLATFORMS: [&str; 6] = ["alibaba", "aui", "duix", "webhook", "llm", "http"];
 
 /// Where errors point: the file's name and text.
 struct Source<'a> {
@@ -72,6 +72,7 @@ pub fn compile(
         feeders: &feeders,
         platforms: Vec::new(),
         route_slos: Vec::new(),
+        rows: Vec::new(),
     };
     let credentials = context.credentials(&spec)?;
     let mut journeys = Vec::new();
@@ -107,14 +108,19 @@ pub fn compile(
         journeys,
         platforms: context.platforms,
         route_slos: context.route_slos,
+        rows: context.rows,
         feeders,
     })
 }
 
-/// An SLO rule, checked as `--slo` checks it.
+/// An SLO rule, checked as `--slo` checks it (a rule for some rows, `ttft p95<800ms`, too).
 fn check_slo(source: &Source, rule: &Spanned<String>) -> Result<String, JourneyError> {
     let mut slo = reports::load::LoadSlo::default();
-    slo.parse_rule(rule.get_ref())
+    let text = match super::row_rule(rule.get_ref()) {
+        Some((_, own)) => own,
+        None => rule.get_ref().clone(),
+    };
+    slo.parse_rule(&text)
         .map_err(|e| source.at(rule.span(), e.to_string()))?;
     Ok(rule.get_ref().clone())
 }
@@ -231,6 +237,7 @@ struct Context<'a> {
     feeders: &'a [Feeder],
     platforms: Vec<&'static str>,
     route_slos: Vec<(String, Vec<String>)>,
+    rows: Vec<String>,
 }
 
 impl Context<'_> {
@@ -454,6 +461,11 @@ impl Context<'_> {
             step.route = default_rows(op, &step.fields).pop();
         }
         self.step_slo(spec, &step)?;
+        for row in step.rows() {
+            if !self.rows.contains(&row) {
+                self.rows.push(row);
+            }
+        }
         Ok(Step::Op(Box::new(step)))
     }
 
@@ -619,10 +631,14 @@ impl Context<'_> {
 impl OpStep {
     /// The rows its answers are recorded under.
     pub fn rows(&self) -> Vec<String> {
-        if let Some(route) = &self.route {
-            return vec![route.clone()];
+        match &self.route {
+            // A streamed answer has two rows: its first token and its end.
+            Some(route) if self.op.kind == Kind::LlmChat => {
+                vec![format!("{route} ttft"), format!("{route} end")]
+            }
+            Some(route) => vec![route.clone()],
+            None => default_rows(self.op, &self.fields),
         }
-        default_rows(self.op, &self.fields)
     }
 }
 
@@ -644,6 +660,10 @@ pub(crate) fn default_rows(op: &OpInfo, fields: &[(String, Field)]) -> Vec<Strin
             .map(|r| r.to_string())
             .collect(),
         Kind::WebhookQuestion => vec![duix::WEBHOOK_ROUTE.to_string()],
+        Kind::LlmChat => vec![
+            protocol::alibaba::llm::TTFT_ROUTE.to_string(),
+            protocol::alibaba::llm::END_ROUTE.to_string(),
+        ],
         Kind::HttpRequest => {
             let text = |name: &str| match fields.iter().find(|(f, _)| f == name) {
                 Some((_, Field::Text(t))) => t.source().to_string(),

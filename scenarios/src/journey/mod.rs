@@ -76,6 +76,24 @@ pub struct Journeys {
     pub platforms: Vec<&'static str>,
     /// SLO rules of steps' rows: `(row, rules)`.
     pub route_slos: Vec<(String, Vec<String>)>,
+    /// Every row the steps record under, in the order first met (a rule for some rows,
+    /// `ttft p95<800ms`, picks among them).
+    pub rows: Vec<String>,
+}
+
+/// A rule for some rows only: `ttft p95<800ms` is the rule `p95<800ms` for the rows whose name
+/// contains `ttft`. `None` for a rule of the whole run.
+///
+/// ```
+/// use scenarios::journey::row_rule;
+/// assert_eq!(row_rule("ttft p95<800ms"), Some(("ttft".into(), "p95<800ms".into())));
+/// assert_eq!(row_rule(" end  errors < 1%"), Some(("end".into(), "errors< 1%".into())));
+/// assert_eq!(row_rule("p95<800ms"), None);
+/// ```
+pub fn row_rule(rule: &str) -> Option<(String, String)> {
+    let (name, limit) = rule.split_once('<')?;
+    let (word, measure) = name.trim().split_once(char::is_whitespace)?;
+    Some((word.to_string(), format!("{}<{limit}", measure.trim())))
 }
 
 /// The load shape a file sets; what it leaves out the command line's defaults decide.
@@ -239,6 +257,10 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "duix-webhook",
         text: include_str!("../../journeys/duix-webhook.toml"),
+    },
+    Builtin {
+        name: "alibaba-llm",
+        text: include_str!("../../journeys/alibaba-llm.toml"),
     },
     Builtin {
         name: "http-get",

@@ -184,6 +184,7 @@ fn new_state(user: &GooseUser, plan: &Arc<Plan>, journeys: &Journeys) -> Result<
         aui_token: None,
         socket: None,
         conversation: Default::default(),
+        llm: Default::default(),
         started: Vec::new(),
         starting: false,
         plan: Arc::clone(plan),

@@ -1,6 +1,6 @@
 //! One user's state for its whole life: its index and random source, its feeder rows and
-//! credentials, what its steps captured, its AUI bearer token, its DUIX session WebSocket and
-//! webhook conversation, and what it started and has not stopped yet.
+//! credentials, what its steps captured, its AUI bearer token, its DUIX session WebSocket,
+//! webhook conversation and LLM conversation, and what it started and has not stopped yet.
 //!
 //! goose keeps it as the user's session data; a transaction takes it out while it runs (the
 //! steps need the goose user and the state at once) and puts it back.
@@ -46,6 +46,17 @@ pub(crate) struct Conversation {
     pub turns: Vec<(String, String)>,
 }
 
+/// One user's conversation with a vendor's LLM, as an Alibaba agent holds it.
+#[derive(Debug, Default)]
+pub(crate) struct LlmTalk {
+    /// The records sent as history, oldest first.
+    pub history: Vec<protocol::alibaba::llm::Message>,
+    /// Turns so far in this conversation.
+    pub turns: usize,
+    /// Its instance, channel and sentence.
+    pub extend: protocol::alibaba::llm::ExtendData,
+}
+
 /// Everything one user keeps.
 pub struct UserState {
     /// Its index among all users of the run (a worker's users continue after the others').
@@ -62,6 +73,7 @@ pub struct UserState {
     pub(crate) aui_token: Option<String>,
     pub(crate) socket: Option<Socket>,
     pub(crate) conversation: Conversation,
+    pub(crate) llm: LlmTalk,
     /// Started and not stopped yet, oldest first.
     pub(crate) started: Vec<Started>,
     /// Whether on-start steps are running (what they start lives until the user stops).
@@ -99,6 +111,7 @@ impl Scope for UserState {
             "aui" => targets.aui.as_deref(),
             "duix" => targets.duix.as_deref(),
             "webhook" => targets.webhook.as_deref(),
+            "llm" => targets.llm.as_deref(),
             "http" => targets.http.as_deref(),
             _ => None,
         }

@@ -1,8 +1,9 @@
 //! OpenAPI 3.1 documents composed from the registry's schemas.
 //!
 //! [`openapi`] builds the document of one HTTP API: `"aui"` (the AUI app server routes and
-//! login), `"duix"` (the DUIX openapi-v2 endpoints) and `"duix-webhook"` (the dialogue webhook a
-//! vendor implements). OpenAPI 3.1 schemas are JSON Schema 2020-12 (`jsonSchemaDialect`), so
+//! login), `"duix"` (the DUIX openapi-v2 endpoints), `"duix-webhook"` (the dialogue webhook a
+//! vendor implements) and `"alibaba-llm"` (the streaming chat completion a vendor's LLM serves an
+//! Alibaba agent). OpenAPI 3.1 schemas are JSON Schema 2020-12 (`jsonSchemaDialect`), so
 //! the documents embed the very schema files of this crate under `components/schemas` and
 //! only add paths, parameters and security around them.
 //!
@@ -13,17 +14,19 @@
 //! assert!(schemas::openapi::openapi("nope").is_none());
 //! ```
 
+mod alibaba_llm;
 mod aui;
 mod compose;
 mod duix;
 mod duix_webhook;
 
+pub use alibaba_llm::LLM_PATH;
 pub use duix_webhook::WEBHOOK_PATH;
 
 use serde_json::{json, Map, Value};
 
 /// The names [`openapi`] knows.
-pub const DOCUMENTS: &[&str] = &["aui", "duix", "duix-webhook"];
+pub const DOCUMENTS: &[&str] = &["aui", "duix", "duix-webhook", "alibaba-llm"];
 
 /// The OpenAPI version of every document.
 pub const OPENAPI_VERSION: &str = "3.1.0";
@@ -42,6 +45,7 @@ pub fn openapi(name: &str) -> Option<Value> {
         "aui" => Some(aui::document()),
         "duix" => Some(duix::document()),
         "duix-webhook" => Some(duix_webhook::document()),
+        "alibaba-llm" => Some(alibaba_llm::document()),
         _ => None,
     }
 }

@@ -74,7 +74,7 @@ impl Fleet {
             .args(["--info-file"])
             .arg(&info_file)
             .args(["--alibaba-port", "0", "--aui-port", "0", "--duix-port", "0"])
-            .args(["--webhook-port", "0"])
+            .args(["--webhook-port", "0", "--llm-port", "0"])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

@@ -35,7 +35,7 @@ pub fn handle(
         Action::StartAIAgentInstance => start(params, state, ctx),
         Action::StopAIAgentInstance => stop(params, state, ctx),
         Action::UpdateAIAgentInstance => update(params, state, ctx),
-        Action::DescribeAIAgentInstance => describe(params, state),
+        Action::DescribeAIAgentInstance => describe(params, state, ctx),
         Action::GenerateAIAgentCall => generate_call(params, state, ctx),
         _ => message_chat_token(params, ctx),
     }
@@ -60,6 +60,7 @@ fn new_instance(
         session_id: params.get("SessionId").unwrap_or("").to_string(),
         created_ms: now_ms,
         modified_ms: now_ms,
+        conversation: Default::default(),
     })
 }
 
@@ -129,11 +130,22 @@ fn update(params: &Params, state: &mut State, ctx: &ActionContext<'_>) -> Result
     Ok(json!({}))
 }
 
-fn describe(params: &Params, state: &mut State) -> Result<Value, ApiError> {
+/// `CallLogUrl` is the mock's own call log of the instance (`GET /__admin/agents/{id}`) once it
+/// has conversed through `say`, empty before.
+fn describe(
+    params: &Params,
+    state: &mut State,
+    ctx: &ActionContext<'_>,
+) -> Result<Value, ApiError> {
+    let id = params.required("InstanceId")?.to_string();
     let i = find(params, state)?;
+    let call_log = match (ctx.host, i.conversation.calls().next()) {
+        (Some(host), Some(_)) => format!("http://{host}/__admin/agents/{id}"),
+        _ => String::new(),
+    };
     Ok(json!({"Instance": {
         "AgentConfig": i.agent_config,
-        "CallLogUrl": "",
+        "CallLogUrl": call_log,
         "GmtCreate": format_ice(i.created_ms),
         "GmtModified": format_ice(i.modified_ms),
         "RuntimeConfig": i.runtime_config,

@@ -183,11 +183,14 @@ pub fn dispatch(
     Ok(answer)
 }
 
-/// What handlers may read besides the params: now, the request id, the allowed RTC apps.
+/// What handlers may read besides the params: now, the request id, the allowed RTC apps, the
+/// request's host.
 #[derive(Debug, Clone, Copy)]
 pub struct ActionContext<'a> {
     pub now_ms: i64,
     pub request_id: &'a str,
     /// `None` accepts any AppId.
     pub rtc_app_ids: Option<&'a [String]>,
+    /// The request's `Host`: DescribeAIAgentInstance's `CallLogUrl` points at this mock.
+    pub host: Option<&'a str>,
 }

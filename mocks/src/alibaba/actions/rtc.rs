@@ -69,6 +69,7 @@ fn start(
         voice_chat_config,
         start_ms: ctx.now_ms,
         stop_ms: None,
+        conversation: Default::default(),
     };
     state.tasks.insert(key, task);
     Ok(json!({}))

@@ -1,4 +1,5 @@
-//! The rules a vendor's webhook is judged by, each its own named case, each judging only what
+//! The rules a vendor's webhook is judged by (those that are the webhook's own here; `malformed`,
+//! `auth`, `latency` and `timeout` are judged by the engine's shared rules), each its own named case, each judging only what
 //! is its own (a missing `answer` is the `answer` rule's alone, a wrong id the
 //! `conversation-id` rule's), so a vendor learns exactly which rule it breaks. A request that
 //! got no answer at all (reset, cut off, too large) is a problem of the rule it was sent for;
@@ -17,88 +18,12 @@
 //! | `latency` | 95 % of answers under 2000 ms, counted exactly |
 //! | `timeout` | no request reaches `--timeout-ms` |
 
-use super::probes::{Expectation, Probe};
-use super::traffic::{Answer, Exchange, Missing};
-use reports::Case;
+use super::super::send::{Answer, Missing};
+use super::super::verdict::{cut, fail, most_common, pass, Outcome, Verdict};
+use super::traffic::Exchange;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// The SLO limit of an answer.
-pub const LIMIT: Duration = Duration::from_millis(2000);
-
-/// One rule's verdict, in words a vendor can act on.
-pub struct Verdict {
-    pub rule: &'static str,
-    pub title: &'static str,
-    pub outcome: Outcome,
-    /// What a vendor may want to know that is not a failure (a case the seed leaves open).
-    pub notes: Vec<String>,
-}
-
-pub enum Outcome {
-    Pass(String),
-    Fail { expected: String, got: String },
-    Skip(String),
-}
-
-impl Verdict {
-    fn new(rule: &'static str, title: &'static str, outcome: Outcome) -> Verdict {
-        Verdict {
-            rule,
-            title,
-            outcome,
-            notes: Vec::new(),
-        }
-    }
-
-    fn with_notes(mut self, notes: Vec<String>) -> Verdict {
-        self.notes = notes;
-        self
-    }
-
-    pub fn failed(&self) -> bool {
-        matches!(self.outcome, Outcome::Fail { .. })
-    }
-
-    /// `  FAIL  conversation-id: sent 0513e935-…, got "abc" in 20 of 20 answers`, then a
-    /// `          note: …` line per note.
-    pub fn line(&self) -> String {
-        let mut line = match &self.outcome {
-            Outcome::Pass(seen) => format!("  ok    {}: {seen}", self.rule),
-            Outcome::Fail { got, .. } => format!("  FAIL  {}: {got}", self.rule),
-            Outcome::Skip(why) => format!("  skip  {}: {why}", self.rule),
-        };
-        for note in &self.notes {
-            line.push_str("\n          note: ");
-            line.push_str(note);
-        }
-        line
-    }
-
-    pub fn case(&self) -> Case {
-        let name = format!("{}: {}", self.rule, self.title);
-        let notes: String = self.notes.iter().map(|n| format!("; note: {n}")).collect();
-        match &self.outcome {
-            Outcome::Pass(seen) => Case::passed(name, 0).with_detail(format!("{seen}{notes}")),
-            Outcome::Fail { expected, got } => {
-                Case::failed(name, expected, format!("{got}{notes}"), 0)
-            }
-            Outcome::Skip(why) => Case::skipped(name, why.clone()),
-        }
-    }
-}
-
-fn pass(seen: impl Into<String>) -> Outcome {
-    Outcome::Pass(seen.into())
-}
-
-fn fail(expected: impl Into<String>, got: impl Into<String>) -> Outcome {
-    Outcome::Fail {
-        expected: expected.into(),
-        got: got.into(),
-    }
-}
 
 /// The answers that came (timeouts and transport failures are the `timeout` rule's).
 fn answered(exchanges: &[Exchange]) -> impl Iterator<Item = (&Exchange, &Answer)> {
@@ -118,36 +43,12 @@ fn unanswered<'a>(
     })
 }
 
-/// At most `max` bytes of `text`, cut at a character boundary.
-fn cut(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}
-
 /// The JSON answers with HTTP 200 (the others are the envelope rule's finding).
 fn json_answers(exchanges: &[Exchange]) -> Vec<(&Exchange, Value)> {
     answered(exchanges)
         .filter(|(_, a)| a.status == 200 && !a.is_sse)
         .filter_map(|(e, a)| Some((e, serde_json::from_slice(&a.body).ok()?)))
         .collect()
-}
-
-/// The most frequent text among `values`, with its count.
-fn most_common(values: impl Iterator<Item = String>) -> (String, usize) {
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .unwrap_or_default()
 }
 
 pub fn envelope(exchanges: &[Exchange]) -> Verdict {
@@ -444,136 +345,9 @@ fn stream_problem(schema: &schemas::Schema, events: &[Value]) -> Option<String> 
         .then(|| "the assembled answer is empty".into())
 }
 
-/// The malformed-request probes: a must-refuse one gets a 4xx; a may-accept one 200 or a 4xx,
-/// noted either way; none a 5xx or no answer (see [`probes`](super::probes)).
-pub fn malformed(probes: &[(Probe, Result<Answer, Missing>)]) -> Verdict {
-    let title =
-        "each malformed request gets 4xx (or, where the seed leaves it open, 200), never 5xx";
-    let mut judged = 0;
-    let mut wrong = Vec::new();
-    let mut notes = Vec::new();
-    for (probe, answer) in probes {
-        let status = match answer {
-            Ok(a) => a.status,
-            Err(Missing::Failed(why)) => {
-                judged += 1;
-                wrong.push(format!("{}: no answer ({})", probe.name, cut(why, 80)));
-                continue;
-            }
-            Err(Missing::TimedOut) => continue,
-        };
-        judged += 1;
-        let refused = (400..500).contains(&status);
-        match probe.expect {
-            Expectation::Refuse if refused => {}
-            Expectation::Refuse => wrong.push(format!("{}: HTTP {status}", probe.name)),
-            Expectation::MayAccept(why) if refused || status == 200 => {
-                let how = if refused { "refused" } else { "accepted" };
-                notes.push(format!(
-                    "{}: HTTP {status}, {how} (either is right: {why})",
-                    probe.name
-                ));
-            }
-            Expectation::MayAccept(_) => {
-                wrong.push(format!("{}: HTTP {status} (200 or 4xx)", probe.name))
-            }
-        }
-    }
-    let must = probes
-        .iter()
-        .filter(|(p, a)| p.expect == Expectation::Refuse && !matches!(a, Err(Missing::TimedOut)))
-        .count();
-    let outcome = match wrong.len() {
-        _ if judged == 0 => Outcome::Skip("no probe was answered (see timeout)".into()),
-        0 => pass(format!(
-            "{must} of {must} must-refuse requests got 4xx; {} the seed leaves open got 200 or 4xx",
-            notes.len()
-        )),
-        n => fail(
-            "HTTP 4xx for each must-refuse request, 200 or 4xx for each may-accept one",
-            format!("{n} of {judged} wrong: {}", wrong.join("; ")),
-        ),
-    };
-    Verdict::new("malformed", title, outcome).with_notes(notes)
-}
-
-/// The request without the configured credentials.
-pub fn auth(withheld: Option<&Result<Answer, Missing>>, headers: &[String]) -> Verdict {
-    let title = "without the configured credentials a request gets 401 or 403";
-    let outcome = match withheld {
-        None => Outcome::Skip("no credential among the --header given (Authorization, *key*, *token*, *secret*, Cookie)".into()),
-        Some(Err(_)) => {
-            Outcome::Skip("the request without credentials got no answer (see timeout)".into())
-        }
-        Some(Ok(a)) if matches!(a.status, 401 | 403) => {
-            pass(format!("HTTP {} without {}", a.status, headers.join(", ")))
-        }
-        Some(Ok(a)) => fail(
-            "HTTP 401 or 403",
-            format!(
-                "HTTP {} to a valid question without {}",
-                a.status,
-                headers.join(", ")
-            ),
-        ),
-    };
-    Verdict::new("auth", title, outcome)
-}
-
-/// 95 % under 2000 ms, counted exactly, over every request (a timed-out one is never under).
-pub fn latency(exchanges: &[Exchange], table: &reports::LatencyTable, route: &str) -> Verdict {
-    let title = "95% of answers under 2000 ms";
-    // Requests with no answer at all are other rules' findings; timeouts count, never under.
-    let total = exchanges
-        .iter()
-        .filter(|e| !matches!(e.answer, Err(Missing::Failed(_))))
-        .count();
-    let under = answered(exchanges)
-        .filter(|(_, a)| a.elapsed < LIMIT)
-        .count();
-    let summary = table.summary(route);
-    let figures = summary.map_or(String::new(), |s| {
-        format!(
-            ": p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms
-        )
-    });
-    let seen = format!("{under} of {total} under 2000 ms{figures}");
-    let outcome = match total {
-        0 => Outcome::Skip("no question was answered or timed out".into()),
-        _ if under * 100 >= total * 95 => pass(seen),
-        _ => fail("at least 95% under 2000 ms", seen),
-    };
-    Verdict::new("latency", title, outcome)
-}
-
-/// No request (questions and probes) reached the timeout.
-pub fn timeout(all: &[&Result<Answer, Missing>], timeout: Duration) -> Verdict {
-    let title = "no request reaches the timeout";
-    let timed_out = all
-        .iter()
-        .filter(|a| matches!(a, Err(Missing::TimedOut)))
-        .count();
-    let outcome = match timed_out {
-        0 => pass(format!(
-            "{} requests, none timed out after {} ms",
-            all.len(),
-            timeout.as_millis()
-        )),
-        n => fail(
-            format!("an answer within {} ms", timeout.as_millis()),
-            format!(
-                "{n} of {} requests timed out after {} ms",
-                all.len(),
-                timeout.as_millis()
-            ),
-        ),
-    };
-    Verdict::new("timeout", title, outcome)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::super::rules::{Expectation, Probe};
     use super::*;
     use serde_json::json;
 
@@ -592,7 +366,7 @@ mod tests {
                 (p, answer)
             })
             .collect();
-        malformed(&probes)
+        super::super::super::rules::malformed(&probes, &super::super::MALFORMED)
     }
 
     fn may_accept(p: &Probe) -> bool {

@@ -14,23 +14,8 @@
 //!
 //! No case may get a 5xx or no answer: the platform would see a crash either way.
 
+use super::super::rules::{Expectation, Probe};
 use serde_json::{json, Value};
-
-/// What the platform asks of the answer to a probe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expectation {
-    /// A 4xx: the request breaks the seed's required fields or is not JSON at all.
-    Refuse,
-    /// HTTP 200 or a 4xx, either right; the text says why the seed leaves it open.
-    MayAccept(&'static str),
-}
-
-/// One malformed request: its name in the report, its raw body, what its answer must be.
-pub struct Probe {
-    pub name: String,
-    pub body: Vec<u8>,
-    pub expect: Expectation,
-}
 
 /// Why an optional `dh-context` that is not JSON text may be accepted.
 const CONTEXT_IS_OPTIONAL: &str =
