@@ -6,7 +6,7 @@ answering a fixed JSON body of the routes' mean answer size (the physical limit 
 the mocks stand on), and WireMock 3 standalone serving the same answers as static stubs (the
 peer users would pick). Drives them all with wrk (-t1 -c32) through bench/wrk/requests.lua,
 measures latency at a fixed rate with bench-latency (coordinated omission corrected), runs
-`agentproof load` against the bare server beside wrk, puts `agentproof proxy` in front of the
+`agentproof load` against the bare server beside wrk, oha and Locust (in alternating rounds), puts `agentproof proxy` in front of the
 AUI and DUIX mocks (its added latency at 1,000 req/s and its throughput against the mock's own,
 in the same run), and reads each mock's RSS after 1,000,000 requests and with 10,000 idle
 keep-alive connections open. Prints one Markdown
@@ -17,6 +17,7 @@ Traffic goes to 127.0.0.1 only, bounded in count and time.
 """
 
 import argparse
+import csv as csv_module
 import json
 import math
 import os
@@ -36,11 +37,20 @@ LUA = ROOT / "bench" / "wrk" / "requests.lua"
 BARE_MARKER = '"pad":"x'
 GOALS = {"ratio": 0.8, "chat_ratio": 0.35, "wiremock": 5.0, "p99_ms": 2.0,
          "rss_1m_mib": 64, "rss_idle_mib": 128, "load_ratio": 0.5,
-         "proxy_added_p99_ms": 1.0, "proxy_ratio": 0.5}
+         "proxy_added_p99_ms": 1.0, "proxy_ratio": 0.5, "load_vs_oha": 0.7, "load_vs_locust": 8.0}
 # The routes `agentproof proxy` is measured on (judged whole: request and answer schemas), and
 # the fixed rate of its added-latency measurement (open loop).
 PROXY_ROUTES = ("aui getRtcAuthToken", "duix checkSig")
 PROXY_RATE = 1000
+# The load-generator row: each generator on the bare server, in this order within a round.
+LOAD_GENERATORS = {"wrk": "wrk -t1 -c32", "oha": "oha -c 32",
+                   "agentproof": "agentproof load --scenario http-get --users 32",
+                   "locust": "Locust FastHttpUser -u 32, one process"}
+# Where scripts/bench installs the peers (--oha and --locust point elsewhere).
+TOOLS = ROOT / "bench" / ".tools"
+OHA = TOOLS / "bin" / "oha"
+LOCUST = TOOLS / "locust" / "bin" / "locust"
+LOCUSTFILE = ROOT / "bench" / "locust" / "locustfile.py"
 
 
 class Settings:
@@ -54,10 +64,11 @@ class Settings:
         self.idle_connections = 200 if quick else 10_000
         self.routes = []              # --routes: parts of the names of the routes measured
         self.journal_capacity = None  # --journal-capacity: the mocks' own default when None
+        self.load_rounds = 1 if quick else 2  # rounds of the load-generator row
 
 
 def main():
-    global BIN_DIR
+    global BIN_DIR, OHA, LOCUST
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds per step: keeps the command working (CI), no figure to quote")
@@ -81,13 +92,25 @@ def main():
     parser.add_argument("--journal-capacity", type=int,
                         help="the mocks' [limits] journal_capacity (default theirs, 1000; 0 turns the "
                              "journal off): what the journal costs")
+    parser.add_argument("--load-rounds", type=int,
+                        help="rounds of the load-generator row, each running agentproof load, wrk, "
+                             "oha and Locust once (default 2, --quick 1)")
+    parser.add_argument("--oha", default=str(OHA),
+                        help="the oha binary (default bench/.tools/bin/oha, where scripts/bench "
+                             "installs it)")
+    parser.add_argument("--locust", default=str(LOCUST),
+                        help="the locust command (default bench/.tools/locust/bin/locust, the venv "
+                             "scripts/bench makes)")
     args = parser.parse_args()
     BIN_DIR = Path(args.bin_dir).resolve()
+    OHA, LOCUST = Path(args.oha), Path(args.locust)
     settings = Settings(args.quick)
     if args.seconds:
         settings.duration = args.seconds
     settings.routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     settings.journal_capacity = args.journal_capacity
+    if args.load_rounds:
+        settings.load_rounds = max(1, args.load_rounds)
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -410,9 +433,44 @@ class Bench:
             return "3"
 
     def measure_load_generator(self, bare):
-        print("bench: agentproof load (http-get, 32 users) against wrk, on the bare server", flush=True)
-        seconds = max(3, self.s.duration)
-        report = self.out / "load-report"
+        """agentproof load beside wrk, oha and Locust on the bare server: 32 connections (users),
+        the same seconds each, in rounds that alternate the generators so that what else the
+        machine runs weighs on all of them alike. The ratios are the figures; the req/s are
+        this machine's."""
+        seconds = max(3, math.ceil(self.s.duration))
+        rounds = self.s.load_rounds
+        print(f"bench: load generators on the bare server (32 connections, {seconds} s each, "
+              f"{rounds} round{'s' if rounds > 1 else ''})", flush=True)
+        generators = list(LOAD_GENERATORS)
+        if self.s.quick and not OHA.exists():
+            # scripts/bench --quick does not build oha (minutes of CI on 2 cores); the version
+            # is pinned, so its part of the row does not rot unseen between full runs.
+            print(f"  oha: not installed at {OHA} (--quick does not build it): left out", flush=True)
+            generators.remove("oha")
+        runs = {name: [] for name in generators}
+        measure = {"agentproof": self.load_agentproof, "wrk": self.load_wrk, "oha": self.load_oha,
+                   "locust": self.load_locust}
+        for round_ in range(rounds):
+            for name in generators:
+                rps = measure[name](bare, seconds, round_)
+                runs[name].append(rps)
+                print(f"  round {round_ + 1}: {LOAD_GENERATORS[name]:<48} {rps:>10,.0f} req/s", flush=True)
+        mean = {name: sum(values) / len(values) for name, values in runs.items()}
+        ours = mean["agentproof"]
+        self.results["load"] = {
+            "seconds": seconds, "rounds": rounds, "connections": 32,
+            "rps": ours, "wrk_rps": mean["wrk"], "locust_rps": mean["locust"],
+            # `ratio` is agentproof load against wrk, as before the peers joined the row.
+            "ratio": ours / mean["wrk"], "vs_locust": ours / mean["locust"],
+            "per_round": runs,
+            "versions": {"locust": self.tool_version([str(LOCUST), "--version"])},
+        }
+        if "oha" in mean:
+            self.results["load"].update(oha_rps=mean["oha"], vs_oha=ours / mean["oha"])
+            self.results["load"]["versions"]["oha"] = self.tool_version([str(OHA), "--version"])
+
+    def load_agentproof(self, bare, seconds, round_):
+        report = self.out / f"load-report-{round_ + 1}"
         run = subprocess.run([str(BIN_DIR / "agentproof"), "load", "--scenario", "http-get",
                               "--target", f"http={bare}/", "--users", "32", "--run-time",
                               f"{seconds}s", "--report-dir", str(report)],
@@ -422,9 +480,57 @@ class Bench:
         series = json.loads((report / "report.json").read_text())["series"]
         # Whole seconds only: the first holds the users' start, the last is cut by the end.
         steady = [s["requests"] for s in series[1:-1]] or [s["requests"] for s in series]
-        rps = sum(steady) / len(steady)
-        self.results["load"] = {"rps": rps, "wrk_rps": self.bare_static, "ratio": rps / self.bare_static}
-        print(f"  agentproof load {rps:,.0f} req/s, wrk {self.bare_static:,.0f} req/s", flush=True)
+        return sum(steady) / len(steady)
+
+    def load_wrk(self, bare, seconds, _round):
+        timed = self.wrk(bare, self.req / "bare-get.req", "static", seconds)
+        if timed["status_errors"] or timed["socket_errors"]:
+            sys.exit(f"bench: wrk saw {timed['status_errors']} non-2xx answers and "
+                     f"{timed['socket_errors']} socket errors {timed['socket']} from the bare server")
+        return timed["rps"]
+
+    def load_oha(self, bare, seconds, _round):
+        """oha -c 32 -z Ns, its JSON summary; every answer must be a 200. The requests still
+        in flight when the time is up are cut (oha counts them as errors of their own kind)."""
+        need_tool(OHA, "oha", "cargo install --locked --root bench/.tools oha")
+        run = subprocess.run([str(OHA), "-c", "32", "-z", f"{seconds}s", "--no-tui",
+                              "--output-format", "json", bare + "/"],
+                             capture_output=True, text=True, timeout=seconds + 60)
+        if run.returncode != 0:
+            sys.exit(f"bench: oha failed:\n{run.stdout}\n{run.stderr}")
+        result = json.loads(run.stdout)
+        statuses = result.get("statusCodeDistribution", {})
+        errors = {k: v for k, v in result.get("errorDistribution", {}).items()
+                  if "deadline" not in k}
+        if set(statuses) != {"200"} or errors:
+            sys.exit(f"bench: oha saw answers other than 200 {statuses} or errors {errors}")
+        return result["summary"]["requestsPerSec"]
+
+    def load_locust(self, bare, seconds, round_):
+        """Locust, one process, FastHttpUser, headless: 32 users all started in the first second,
+        stopped after `seconds` (the process is killed if it overstays)."""
+        need_tool(LOCUST, "Locust", "scripts/bench (a venv in bench/.tools/locust)")
+        assert bare.startswith("http://127.0.0.1:"), "Locust only ever drives the local bare server"
+        csv = self.out / f"locust-{round_ + 1}"
+        run = subprocess.run([str(LOCUST), "-f", str(LOCUSTFILE), "--headless", "--users", "32",
+                              "--spawn-rate", "32", "--run-time", f"{seconds}s", "--stop-timeout", "0",
+                              "--host", bare, "--only-summary", "--csv", str(csv),
+                              "--loglevel", "WARNING"],
+                             capture_output=True, text=True, timeout=seconds + 60)
+        if run.returncode != 0:
+            sys.exit(f"bench: Locust failed:\n{run.stdout}\n{run.stderr}")
+        with open(f"{csv}_stats.csv", newline="") as f:
+            total = next(row for row in csv_module.DictReader(f) if row["Name"] == "Aggregated")
+        if int(total["Failure Count"]) or not int(total["Request Count"]):
+            sys.exit(f"bench: Locust saw {total['Failure Count']} failures of "
+                     f"{total['Request Count']} requests:\n{run.stderr}")
+        return float(total["Requests/s"])
+
+    def tool_version(self, command):
+        run = subprocess.run(command, capture_output=True, text=True)
+        # `oha 1.16.0`; `locust 2.47.0 from /path (Python 3.11.7)`: the name and the version.
+        text = (run.stdout.strip() or run.stderr.strip()) if run.returncode == 0 else ""
+        return " ".join(text.split()[:2]) or "unknown"
 
     def measure_proxy(self, info, routes):
         """agentproof proxy in front of each mock of PROXY_ROUTES: throughput through it against
@@ -468,6 +574,25 @@ class Bench:
                 return json.loads(answer.read())
         except (OSError, ValueError):
             return {}
+
+    def load_lines(self):
+        """The load-generator row: each generator's req/s and agentproof load's ratio to it."""
+        load, goals = self.results["load"], self.results["goals"]
+        met = lambda ratio, goal: f"goal ≥ {goal:g}x: {'met' if ratio >= goal else 'NOT met'}"
+        rows = [("agentproof", load["rps"], None, ""),
+                ("wrk", load["wrk_rps"], load["ratio"], "")]
+        if "oha_rps" in load:
+            rows.append(("oha", load["oha_rps"], load["vs_oha"], met(load["vs_oha"], goals["load_vs_oha"])))
+        rows.append(("locust", load["locust_rps"], load["vs_locust"],
+                     met(load["vs_locust"], goals["load_vs_locust"])))
+        lines = [f"Load generators on the bare server: {load['connections']} connections (users), "
+                 f"{load['seconds']} s each, mean of {load['rounds']} round(s) run in turn; "
+                 + ", ".join(load["versions"].values()) + ".",
+                 "", "| generator | req/s | agentproof load × it | goal |", "| --- | ---: | ---: | --- |"]
+        for name, rps, ratio, goal in rows:
+            shown = "" if ratio is None else f"**{ratio:.2f}**"
+            lines.append(f"| {LOAD_GENERATORS[name]} | {rps:,.0f} | {shown} | {goal} |")
+        return lines
 
     def proxy_lines(self):
         proxy = self.results.get("proxy")
@@ -579,8 +704,7 @@ class Bench:
             lines.append(f"| {name} | {e['rps']:,.0f} | {e['ratio']:.2f} | {wiremock} | {vs} | "
                          f"{fmt_latency(e.get('latency'))} | {fmt_latency(e.get('latency_own'))} |")
         if "load" in r:
-            lines += ["", f"Load generator on the bare server: agentproof load {r['load']['rps']:,.0f} req/s, "
-                          f"wrk {r['load']['wrk_rps']:,.0f} req/s: **{r['load']['ratio']:.2f}x** wrk."]
+            lines += [""] + self.load_lines()
         lines += self.proxy_lines()
         if "memory" in r:
             lines += ["", f"| mock | RSS at start | requests | RSS after | RSS with {r['idle_connections']:,} idle connections |",
@@ -589,6 +713,11 @@ class Bench:
                 lines.append(f"| {platform} | {e['rss_start_mib']:.1f} MiB | {e['requests']:,} | "
                              f"{e['rss_after_mix_mib']:.1f} MiB | {e['rss_idle_mib']:.1f} MiB |")
         return "\n".join(lines)
+
+
+def need_tool(path, name, how):
+    if not Path(path).exists():
+        sys.exit(f"bench: {name} is not at {path}: install it with {how}, or run scripts/bench")
 
 
 def fmt_latency(latency):
