@@ -6,6 +6,7 @@
 mod common;
 
 use clap::Parser;
+use common::describe;
 use common::sample_aui::{self, Options, APP};
 use harness::check::{execute, progress::Progress, Plan};
 use reports::{Outcome, Run};
@@ -260,15 +261,6 @@ async fn agentproof(args: &[&str]) -> Output {
         .await
         .expect("ends within two minutes")
         .expect("the binary runs")
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn report_dir(name: &str) -> String {

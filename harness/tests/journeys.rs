@@ -5,6 +5,9 @@
 //! stops (also on Ctrl-C), every built-in runs from its printed file, and a broken file is
 //! named by its line before anything is sent. Each run is a few seconds, loopback only.
 
+mod common;
+
+use common::describe;
 use harness::config::MockConfig;
 use harness::mock_cmd::{Embedded, EmbeddedOptions};
 use reports::load::{read_load_report, LoadReport};
@@ -46,15 +49,6 @@ async fn load(dir: &Path, args: &[&str]) -> Output {
         .await
         .expect("a short run ends within two minutes")
         .expect("the binary runs")
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn report(dir: &Path) -> LoadReport {

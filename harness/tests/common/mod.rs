@@ -44,3 +44,13 @@ pub async fn assert_healthy(info: &Value, platforms: &[&str]) {
         assert_eq!(health["platform"], *platform);
     }
 }
+
+/// A finished command's exit code and output, for an assertion's message.
+pub fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
