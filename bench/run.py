@@ -22,6 +22,7 @@ import json
 import math
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -194,9 +195,12 @@ class Bench:
             self.stop(name)
 
     def start_mocks(self, tag):
-        """alibaba, aui (its upstream the alibaba process) and duix, one process each."""
+        """One process each: alibaba; aui with its own Alibaba mock called in-process (as
+        `agentproof mock` runs the two); duix; and `aui_socket`, an AUI server whose upstream is
+        the alibaba process over a socket (as in front of the real cloud). Both AUI servers sign
+        bearer tokens with one key, so one login serves both."""
         info = {}
-        ports = {p: free_port() for p in ("alibaba", "aui", "duix")}
+        ports = {p: free_port() for p in ("alibaba", "aui", "aui_socket", "duix")}
         binary = str(BIN_DIR / "agentproof")
         limits = ""
         if self.s.journal_capacity is not None:
@@ -210,21 +214,30 @@ class Bench:
         wait_healthy(f"http://127.0.0.1:{ports['alibaba']}/__admin/health", "the Alibaba mock")
         info.update(json.loads(a_info.read_text()))
         alibaba = info["alibaba"]
-        config = self.out / f"{tag}-aui.toml"
-        config.write_text(
-            limits +
-            "[aui.upstream]\n"
-            f"endpoint = \"{alibaba['url']}\"\n"
-            f"access_key_id = \"{alibaba['access_key_id']}\"\n"
-            f"access_key_secret = \"{alibaba['access_key_secret']}\"\n")
-        for platform in ("aui", "duix"):
-            path = self.out / f"{tag}-{platform}.json"
-            command = [binary, "mock", "--only", platform, f"--{platform}-port", str(ports[platform]),
-                       "--info-file", str(path)]
-            command += ["--config", str(config if platform == "aui" else a_config)]
-            self.start(f"{tag}-{platform}", command)
-            wait_healthy(f"http://127.0.0.1:{ports[platform]}/__admin/health", f"the {platform} mock")
-            info.update(json.loads(path.read_text()))
+        aui = limits + f"[aui]\njwt_secret = \"bench-{secrets.token_hex(16)}\"\n"
+        configs = {
+            "aui": aui,
+            "aui_socket": aui +
+                "[aui.upstream]\n"
+                f"endpoint = \"{alibaba['url']}\"\n"
+                f"access_key_id = \"{alibaba['access_key_id']}\"\n"
+                f"access_key_secret = \"{alibaba['access_key_secret']}\"\n",
+        }
+        commands = {
+            "aui": ["--only", "aui,alibaba", "--aui-port", str(ports["aui"]),
+                    "--alibaba-port", "0", "--llm-port", "0"],
+            "aui_socket": ["--only", "aui", "--aui-port", str(ports["aui_socket"])],
+            "duix": ["--only", "duix", "--duix-port", str(ports["duix"]), "--webhook-port", "0"],
+        }
+        for name, args in commands.items():
+            path = self.out / f"{tag}-{name}.json"
+            config = self.out / f"{tag}-{name}.toml"
+            config.write_text(configs.get(name, limits))
+            self.start(f"{tag}-{name}", [binary, "mock", *args, "--info-file", str(path),
+                                         "--config", str(config)])
+            wait_healthy(f"http://127.0.0.1:{ports[name]}/__admin/health", f"the {name} mock")
+            # The aui process's own Alibaba mock is not the one the bench signs for.
+            info[name] = json.loads(path.read_text())[name.removesuffix("_socket")]
         info_file = self.out / f"{tag}-info.json"
         info_file.write_text(json.dumps(info))
         return info, info_file

@@ -117,12 +117,20 @@ async fn start_all(options: &EmbeddedOptions, mut config: MockConfig) -> Result<
     if options.wanted("duix") && config.duix.default_webhook.is_none() {
         start_webhook(options, &mut config, &mut started).await?;
     }
+    let mut alibaba_app = None;
     if options.wanted("alibaba") {
         start_llm(options, &config, &mut started).await?;
-        start_alibaba(options, &mut config, &mut started).await?;
+        alibaba_app = start_alibaba(options, &mut config, &mut started).await?;
     }
     if options.wanted("aui") {
-        start_aui(options, config.aui, &config.limits, &mut started).await?;
+        start_aui(
+            options,
+            config.aui,
+            &config.limits,
+            alibaba_app,
+            &mut started,
+        )
+        .await?;
     }
     if options.wanted("duix") {
         start_duix(options, config.duix, &config.limits, &mut started).await?;
@@ -180,18 +188,20 @@ async fn start_llm(
     Ok(())
 }
 
-/// The Alibaba mock; an AUI server without an upstream of its own is pointed at it.
+/// The Alibaba mock; an AUI server without an upstream of its own is pointed at it, and then gets
+/// its application to call in-process (returned).
 async fn start_alibaba(
     options: &EmbeddedOptions,
     config: &mut MockConfig,
     started: &mut Embedded,
-) -> Result<()> {
+) -> Result<Option<axum::Router>> {
     let addr = SocketAddr::new(options.bind, options.alibaba_port);
     let built = mocks::alibaba::build(
         config.alibaba.clone(),
         started.clock.clone(),
         config.limits.clone(),
     );
+    let app = built.1.clone();
     let server = serve(built, addr, options)
         .await
         .with_context(|| cannot_listen("alibaba", addr, "--alibaba-port"))?;
@@ -201,20 +211,24 @@ async fn start_alibaba(
         .first()
         .cloned()
         .unwrap_or_default();
+    let mut beside_aui = None;
     if config.aui.upstream.endpoint.is_empty() {
         config.aui.upstream.endpoint = server.url();
         config.aui.upstream.access_key_id = credential.access_key_id.clone();
         config.aui.upstream.access_key_secret = credential.access_key_secret.clone();
+        beside_aui = Some(app);
     }
     let info = json!({"access_key_id": credential.access_key_id, "access_key_secret": credential.access_key_secret});
     started.add("alibaba", server, info);
-    Ok(())
+    Ok(beside_aui)
 }
 
+/// The AUI app server; with `alibaba`, the embedded Alibaba mock it calls in-process.
 async fn start_aui(
     options: &EmbeddedOptions,
     aui: mocks::aui::AuiConfig,
     limits: &mocks::Limits,
+    alibaba: Option<axum::Router>,
     started: &mut Embedded,
 ) -> Result<()> {
     anyhow::ensure!(
@@ -226,7 +240,11 @@ async fn start_aui(
         eprintln!("{warning}");
     }
     let info = json!({"app_id": aui.app_id, "app_key": aui.app_key, "login_user": aui.login_user, "login_password": aui.login_password});
-    let built = mocks::aui::build(aui, started.clock.clone(), limits.clone());
+    let (clock, limits) = (started.clock.clone(), limits.clone());
+    let built = match alibaba {
+        Some(app) => mocks::aui::build_beside_alibaba(aui, clock, limits, app),
+        None => mocks::aui::build(aui, clock, limits),
+    };
     let server = serve(built, addr, options)
         .await
         .with_context(|| cannot_listen("aui", addr, "--aui-port"))?;

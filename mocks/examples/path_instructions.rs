@@ -10,7 +10,7 @@
 //! # instructions per request: callgrind's "Collected" / 2000
 //! ```
 //!
-//! Routes: aui-rtc, aui-chat, duix-checksig, duix-concurrent, alibaba-v3, alibaba-v1, or `all`.
+//! Routes: aui-rtc, aui-chat, aui-chat-beside, duix-checksig, duix-concurrent, alibaba-v3, alibaba-v1, or `all`.
 //! `--journal-capacity N` sets the mocks' `[limits] journal_capacity` (0: the journal off).
 
 #[path = "../benches/common/mod.rs"]

@@ -2,9 +2,10 @@
 //! login, the v2.2.0 routes through a call's whole life, and the errors a client meets (bad input,
 //! no or expired login, unknown instances, the machinery's own errors) in the AUI envelope.
 
+use axum::Router;
 use mocks::alibaba::AlibabaConfig;
 use mocks::aui::{AuiConfig, UpstreamConfig};
-use mocks::{MockServer, VirtualClock};
+use mocks::{Limits, MockServer, VirtualClock};
 use serde_json::{json, Value};
 
 const AK_ID: &str = "LTAI5tAgentproofDemoKey";
@@ -18,10 +19,25 @@ struct Env {
     http: reqwest::Client,
 }
 
+/// How the AUI server reaches the Alibaba mock.
+#[derive(Clone, Copy, Debug)]
+enum Hop {
+    /// Over a socket, as to the real cloud or a mock in another process.
+    Socket,
+    /// Called in-process, as `agentproof mock` runs the two in one process.
+    InProcess,
+}
+
 async fn env_with(config: AuiConfig) -> Env {
+    env_on(config, Hop::Socket).await
+}
+
+async fn env_on(config: AuiConfig, hop: Hop) -> Env {
     let clock = VirtualClock::new();
     let any_port = "127.0.0.1:0".parse().unwrap();
-    let alibaba = mocks::alibaba::start(AlibabaConfig::default(), clock.clone(), any_port)
+    let (ctx, alibaba_app) =
+        mocks::alibaba::build(AlibabaConfig::default(), clock.clone(), Limits::default());
+    let alibaba = MockServer::start_with_limits(alibaba_app.clone(), any_port, &ctx.limits)
         .await
         .unwrap();
     let config = AuiConfig {
@@ -29,13 +45,17 @@ async fn env_with(config: AuiConfig) -> Env {
             endpoint: alibaba.url(),
             access_key_id: AK_ID.into(),
             access_key_secret: AK_SECRET.into(),
-            ..UpstreamConfig::default()
+            ..config.upstream.clone()
         },
         ..config
     };
-    let aui = mocks::aui::start(config, clock.clone(), any_port)
-        .await
-        .unwrap();
+    let (_, aui_app) = match hop {
+        Hop::Socket => mocks::aui::build(config, clock.clone(), Limits::default()),
+        Hop::InProcess => {
+            mocks::aui::build_beside_alibaba(config, clock.clone(), Limits::default(), alibaba_app)
+        }
+    };
+    let aui = MockServer::start(aui_app, any_port).await.unwrap();
     Env {
         _alibaba: alibaba,
         aui,
@@ -107,7 +127,12 @@ fn assert_error(status: u16, body: &Value, expected_status: u16, error_code: &st
 
 #[tokio::test]
 async fn a_call_lives_and_ends_through_the_aui_routes_and_the_alibaba_mock() {
-    let env = env().await;
+    for hop in [Hop::Socket, Hop::InProcess] {
+        a_call_lives_and_ends(env_on(AuiConfig::default(), hop).await).await;
+    }
+}
+
+async fn a_call_lives_and_ends(env: Env) {
     let token = env.login().await;
     let t = Some(token.as_str());
 
@@ -683,4 +708,153 @@ async fn the_journal_files_requests_under_their_route() {
             "unknown"
         ]
     );
+}
+
+/// The Alibaba mock's journal (the calls the AUI server made upstream), oldest first.
+async fn upstream_journal(env: &Env) -> Vec<Value> {
+    let url = format!("{}/__admin/requests", env._alibaba.url());
+    let journal: Value = env
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    journal["requests"].as_array().unwrap().clone()
+}
+
+/// An entry without what differs from one call to the next (date, nonce, the mock's port) and
+/// what a journal entry measures (time, sequence): the request as sent, and its status.
+fn as_sent(entry: &Value, alibaba_host: &str) -> Value {
+    let headers: Vec<Value> = entry["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            let (name, value) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            match name {
+                "x-acs-date" | "x-acs-signature-nonce" => json!([name, "varies"]),
+                "host" => json!([name, value.replace(alibaba_host, "the mock")]),
+                _ => json!([name, value]),
+            }
+        })
+        .collect();
+    json!({"method": entry["method"], "path": entry["path"], "query": entry["query"],
+        "route": entry["route"], "status": entry["status"], "headers": headers, "body": entry["body"]})
+}
+
+#[tokio::test]
+async fn the_in_process_hop_sends_and_answers_what_the_socket_hop_does() {
+    let mut seen = Vec::new();
+    for hop in [Hop::Socket, Hop::InProcess] {
+        let env = env_on(AuiConfig::default(), hop).await;
+        let token = env.login().await;
+        let t = Some(token.as_str());
+        let chat = json!({"ai_agent_id": "a1", "user_id": "u1", "role": "admin", "expire": 600});
+        let (status, chat) = env.call("generateMessageChatToken", t, chat).await;
+        let unknown = json!({"user_id": "u1", "ai_agent_instance_id": "no_such_instance"});
+        let (unknown_status, unknown) = env.call("describeAIAgentInstance", t, unknown).await;
+        let host = env._alibaba.url().replace("http://", "");
+        let sent: Vec<Value> = upstream_journal(&env)
+            .await
+            .iter()
+            .map(|entry| as_sent(entry, &host))
+            .collect();
+        let mut fields: Vec<&String> = chat.as_object().unwrap().keys().collect();
+        fields.sort();
+        let answers = json!({"chat": [status, fields, chat["user_id"], chat["role"]],
+            "unknown": [unknown_status, unknown["error_code"], unknown["code"]]});
+        seen.push((hop, answers, sent));
+    }
+    let (_, socket_answers, socket_sent) = &seen[0];
+    let (_, in_process_answers, in_process_sent) = &seen[1];
+    assert_eq!(socket_sent.len(), 2, "{socket_sent:#?}");
+    assert_eq!(socket_answers["chat"][0], 200, "{socket_answers}");
+    assert_eq!(socket_answers["unknown"][1], "NotFound", "{socket_answers}");
+    assert_eq!(in_process_answers, socket_answers);
+    assert_eq!(in_process_sent, socket_sent);
+}
+
+#[tokio::test]
+async fn injected_upstream_faults_end_the_same_over_either_hop() {
+    let config = AuiConfig {
+        auth: false,
+        ..AuiConfig::default()
+    };
+    let faults = [
+        json!({"route": "DescribeAIAgentInstance", "error_rate": 1.0,
+            "error": {"status": 503, "code": "ServiceUnavailable", "message": "busy"}}),
+        json!({"route": "DescribeAIAgentInstance", "reset_rate": 1.0}),
+        json!({"route": "DescribeAIAgentInstance", "latency": {"kind": "fixed", "ms": 2000}}),
+    ];
+    let mut seen = Vec::new();
+    for hop in [Hop::Socket, Hop::InProcess] {
+        let mut endings = Vec::new();
+        for fault in &faults {
+            let mut config = config.clone();
+            config.upstream.timeout_ms = 300;
+            let env = env_on(config, hop).await;
+            let url = format!("{}/__admin/faults", env._alibaba.url());
+            let added = env.http.post(url).json(fault).send().await.unwrap();
+            assert_eq!(added.status(), 201, "{fault}");
+            let body = json!({"user_id": "u1", "ai_agent_instance_id": "i1"});
+            let (status, answer) = env.call("describeAIAgentInstance", None, body).await;
+            endings.push(json!([status, answer["error_code"]]));
+        }
+        seen.push((hop, endings));
+    }
+    assert_eq!(
+        seen[0].1,
+        [
+            json!([503, "ServiceUnavailable"]),
+            json!([502, "UpstreamUnavailable"]),
+            json!([504, "UpstreamTimeout"])
+        ],
+        "over the socket"
+    );
+    assert_eq!(seen[1].1, seen[0].1, "in-process");
+}
+
+#[tokio::test]
+async fn beside_the_alibaba_mock_the_aui_server_calls_it_without_a_socket() {
+    // The endpoint names a port nobody listens on: only a call made in-process is answered.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let clock = VirtualClock::new();
+    let (_, alibaba) =
+        mocks::alibaba::build(AlibabaConfig::default(), clock.clone(), Limits::default());
+    let mut config = AuiConfig {
+        auth: false,
+        ..AuiConfig::default()
+    };
+    config.upstream.endpoint = endpoint;
+    config.upstream.access_key_id = AK_ID.into();
+    config.upstream.access_key_secret = AK_SECRET.into();
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    let body = json!({"ai_agent_id": "a1", "user_id": "u1"});
+    let (_, on_socket) = mocks::aui::build(config.clone(), clock.clone(), Limits::default());
+    let on_socket = Env {
+        _alibaba: MockServer::start(Router::new(), any_port).await.unwrap(),
+        aui: MockServer::start(on_socket, any_port).await.unwrap(),
+        clock: clock.clone(),
+        http: reqwest::Client::new(),
+    };
+    let (status, answer) = on_socket
+        .call("generateMessageChatToken", None, body.clone())
+        .await;
+    assert_eq!(
+        (status, &answer["error_code"]),
+        (502, &json!("UpstreamUnavailable"))
+    );
+    let (_, beside) = mocks::aui::build_beside_alibaba(config, clock, Limits::default(), alibaba);
+    let beside = Env {
+        aui: MockServer::start(beside, any_port).await.unwrap(),
+        ..on_socket
+    };
+    let (status, answer) = beside.call("generateMessageChatToken", None, body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["user_id"], "u1", "{answer}");
 }

@@ -50,7 +50,7 @@ struct Route {
     marker: &'static str,
 }
 
-const ROUTES: [Route; 6] = [
+const ROUTES: [Route; 7] = [
     Route {
         name: "aui getRtcAuthToken",
         file: "aui-rtc",
@@ -62,6 +62,15 @@ const ROUTES: [Route; 6] = [
         name: "aui generateMessageChatToken",
         file: "aui-chat",
         platform: "aui",
+        mode: "static",
+        marker: "\"code\":200",
+    },
+    // The same call through an AUI server whose Alibaba mock is another process (`aui_socket`
+    // in the info file, when there is one): the upstream hop over a socket, beside in-process.
+    Route {
+        name: "aui generateMessageChatToken (upstream socket)",
+        file: "aui-chat-socket",
+        platform: "aui_socket",
         mode: "static",
         marker: "\"code\":200",
     },
@@ -114,10 +123,13 @@ async fn main() -> Result<()> {
     let mut answer_sizes = Vec::new();
     let mut manifest = Vec::new();
     for route in &ROUTES {
+        if info.get(route.platform).is_none() {
+            continue;
+        }
         let base = mocks.url(route.platform)?;
         let request = match route.file {
             "aui-rtc" => aui_rtc(&token),
-            "aui-chat" => aui_chat(&token),
+            "aui-chat" | "aui-chat-socket" => aui_chat(&token),
             "duix-checksig" => duix::check_sig(&mocks.duix_token()),
             "duix-concurrent" => {
                 let app = vec![(

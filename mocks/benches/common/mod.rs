@@ -97,6 +97,14 @@ pub fn ok(rt: &Runtime, router: &Router, request: Request<Body>) -> Value {
     serde_json::from_slice(&body).unwrap()
 }
 
+/// The demo user's bearer token from `router`'s login.
+fn login(rt: &Runtime, router: &Router) -> String {
+    let config = AuiConfig::default();
+    let request = aui::login(&config.login_user, &config.login_password);
+    let answer = ok(rt, router, to_axum(&request, AUI_HOST));
+    answer["token"].as_str().unwrap().to_string()
+}
+
 fn fixed(
     name: &'static str,
     key: &'static str,
@@ -116,11 +124,13 @@ fn fixed(
 fn aui_routes(rt: &Runtime, limits: &Limits) -> (Vec<Route>, MockServer) {
     let clock = VirtualClock::new();
     let credential = AlibabaConfig::default().credentials[0].clone();
-    // generateMessageChatToken calls ICE upstream: the Alibaba mock on a real socket.
+    // generateMessageChatToken calls ICE upstream: the Alibaba mock on a real socket, or the
+    // same application called in-process (as `agentproof mock` runs the two).
+    let (_, alibaba_app) =
+        mocks::alibaba::build(AlibabaConfig::default(), clock.clone(), Limits::default());
     let upstream = rt
-        .block_on(mocks::alibaba::start(
-            AlibabaConfig::default(),
-            clock.clone(),
+        .block_on(MockServer::start(
+            alibaba_app.clone(),
             "127.0.0.1:0".parse().unwrap(),
         ))
         .unwrap();
@@ -128,31 +138,40 @@ fn aui_routes(rt: &Runtime, limits: &Limits) -> (Vec<Route>, MockServer) {
     config.upstream.endpoint = upstream.url();
     config.upstream.access_key_id = credential.access_key_id.clone();
     config.upstream.access_key_secret = credential.access_key_secret.clone();
-    let (user, password) = (config.login_user.clone(), config.login_password.clone());
-    let (_, router) = mocks::aui::build(config, clock, limits.clone());
-    let login = ok(
-        rt,
-        &router,
-        to_axum(&aui::login(&user, &password), AUI_HOST),
+    let (_, beside) = mocks::aui::build_beside_alibaba(
+        config.clone(),
+        clock.clone(),
+        limits.clone(),
+        alibaba_app,
     );
-    let token = login["token"].as_str().unwrap().to_string();
+    let (_, router) = mocks::aui::build(config, clock, limits.clone());
+    let token = login(rt, &router);
     let rtc = aui::call(
         aui::GET_RTC_AUTH_TOKEN,
         &json!({"user_id": "bench_user", "channel_id": "bench_channel"}),
         &token,
     );
-    let chat = aui::call(
-        aui::GENERATE_MESSAGE_CHAT_TOKEN,
-        &json!({"ai_agent_id": "agent_load", "user_id": "bench_user", "role": "admin", "expire": 1800}),
-        &token,
-    );
+    let chat = |token: &str| {
+        aui::call(
+            aui::GENERATE_MESSAGE_CHAT_TOKEN,
+            &json!({"ai_agent_id": "agent_load", "user_id": "bench_user", "role": "admin", "expire": 1800}),
+            token,
+        )
+    };
     let routes = vec![
         fixed("aui getRtcAuthToken", "aui-rtc", &router, rtc, AUI_HOST),
         fixed(
             "aui generateMessageChatToken (upstream hop)",
             "aui-chat",
             &router,
-            chat,
+            chat(&token),
+            AUI_HOST,
+        ),
+        fixed(
+            "aui generateMessageChatToken (upstream in-process)",
+            "aui-chat-beside",
+            &beside,
+            chat(&login(rt, &beside)),
             AUI_HOST,
         ),
     ];

@@ -131,12 +131,33 @@ impl Platform for Aui {
 /// The AUI app server's context (holding `limits`) and whole application (its routes,
 /// `/__admin`, `/metrics`); serve it with [`MockServer::start_with_limits`].
 pub fn build(config: AuiConfig, clock: VirtualClock, limits: Limits) -> (Arc<MockContext>, Router) {
+    build_on(config, clock, limits, None)
+}
+
+/// As [`build`], for an upstream endpoint that this process serves with `alibaba` (the Alibaba
+/// mock's application from [`crate::alibaba::build`], on the same clock): ICE calls go to it
+/// directly, as `agentproof mock` runs the two, and skip the socket round trip between them.
+pub fn build_beside_alibaba(
+    config: AuiConfig,
+    clock: VirtualClock,
+    limits: Limits,
+    alibaba: Router,
+) -> (Arc<MockContext>, Router) {
+    build_on(config, clock, limits, Some(alibaba))
+}
+
+fn build_on(
+    config: AuiConfig,
+    clock: VirtualClock,
+    limits: Limits,
+    alibaba: Option<Router>,
+) -> (Arc<MockContext>, Router) {
     let ctx = Arc::new(MockContext::with_limits(
         Arc::new(Aui),
         clock.clone(),
         limits,
     ));
-    let state = Arc::new(state::AuiState::new(config, clock));
+    let state = Arc::new(state::AuiState::new(config, clock, alibaba));
     let app = crate::server::app(ctx.clone(), routes::router(state));
     (ctx, app)
 }

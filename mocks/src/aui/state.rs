@@ -24,8 +24,9 @@ pub struct AuiState {
 }
 
 impl AuiState {
-    /// Builds the ICE client once, for the life of the server.
-    pub fn new(config: AuiConfig, clock: VirtualClock) -> Self {
+    /// Builds the ICE client once, for the life of the server; with `alibaba`, the Alibaba mock
+    /// this process serves at the upstream endpoint, it is called without a socket.
+    pub fn new(config: AuiConfig, clock: VirtualClock, alibaba: Option<axum::Router>) -> Self {
         let jwt_key = if config.jwt_secret.is_empty() {
             let mut key = vec![0u8; 32];
             rand::thread_rng().fill_bytes(&mut key);
@@ -33,7 +34,10 @@ impl AuiState {
         } else {
             config.jwt_secret.as_bytes().to_vec()
         };
-        let upstream = Upstream::new(config.upstream.clone(), clock.clone());
+        let upstream = match alibaba {
+            Some(app) => Upstream::in_process(config.upstream.clone(), clock.clone(), app),
+            None => Upstream::new(config.upstream.clone(), clock.clone()),
+        };
         let users = config
             .users
             .iter()

@@ -7,6 +7,12 @@
 //! `/__admin/clock` moves both sides together. Against the real cloud the clock's offset stays 0
 //! (nobody calls `/__admin/clock` on a deployed server), so the date is real UTC.
 //!
+//! When the Alibaba mock that answers the endpoint runs in this same process (`agentproof mock`,
+//! the embedded default), [`Upstream::in_process`] hands the signed call to its whole application
+//! (edge, signature check, journal, metrics, faults) as the HTTP request the client would send,
+//! header for header: the socket round trip and the wake-ups of the client's and the server's
+//! tasks on other threads were most of the hop's time, not the signing or the mock's own work.
+//!
 //! Every failure is bounded and named: a refused or reset connection is 502 `UpstreamUnavailable`,
 //! no answer within `timeout_ms` is 504 `UpstreamTimeout`, an answer that is not an OpenAPI
 //! answer (not JSON, over [`MAX_ANSWER_BYTES`], an error status without the Alibaba envelope) is
@@ -18,21 +24,27 @@
 use super::config::UpstreamConfig;
 use super::envelope::AuiError;
 use crate::clock::VirtualClock;
-use axum::http::StatusCode;
+use crate::server::ResetConnection;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::{BodyExt, Limited};
 use protocol::alibaba::timestamp;
 use protocol::request;
 use serde_json::{Map, Value};
 use std::time::Duration;
+use tower::ServiceExt;
 
 /// ICE's API version.
 pub const ICE_VERSION: &str = request::alibaba::ICE_VERSION;
 /// Largest answer read from the cloud; ICE answers are a few KB.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
+/// The `user-agent` of every call.
+const USER_AGENT: &str = concat!("agentproof-aui/", env!("CARGO_PKG_VERSION"));
+
 /// The ICE client, built once per server and shared by every request.
 pub struct Upstream {
-    /// `Err` when the HTTP client could not be built (no TLS backend): every call answers 502.
-    client: Result<reqwest::Client, String>,
+    transport: Transport,
     /// The target of the configured region, worked out once (`None` when the endpoint is not
     /// usable: each call then says why).
     usual_target: Option<Target>,
@@ -62,6 +74,15 @@ impl Answer {
     }
 }
 
+/// How a signed call reaches ICE.
+enum Transport {
+    /// Over HTTP(S): the real cloud, or a mock in another process. `Err` when the client could not
+    /// be built (no TLS backend): every call answers 502.
+    Http(Result<reqwest::Client, String>),
+    /// The Alibaba mock's whole application, served by this process at the configured endpoint.
+    InProcess(Router),
+}
+
 fn text_of(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -81,7 +102,13 @@ impl Upstream {
             .connect_timeout(timeout)
             // ICE never redirects; following one would re-send a signed call somewhere else.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("agentproof-aui/", env!("CARGO_PKG_VERSION")));
+            // ICE answers are a few KB. Asked for plainly, the request is the same whichever
+            // decoders the build's reqwest features turned on, and the same as in-process.
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
+            .user_agent(USER_AGENT);
         if is_loopback(&config.endpoint) {
             builder = builder.no_proxy();
         }
@@ -89,8 +116,19 @@ impl Upstream {
         if let Err(e) = &client {
             tracing::error!("aui: cannot build the upstream HTTP client: {e}");
         }
+        Self::with(Transport::Http(client), config, clock)
+    }
+
+    /// Calls `alibaba`, the Alibaba mock's whole application that this process also serves at
+    /// `config.endpoint`, without a socket: the same signed request, the same bounds (timeout,
+    /// answer size) and the same answers as over HTTP.
+    pub fn in_process(config: UpstreamConfig, clock: VirtualClock, alibaba: Router) -> Self {
+        Self::with(Transport::InProcess(alibaba), config, clock)
+    }
+
+    fn with(transport: Transport, config: UpstreamConfig, clock: VirtualClock) -> Self {
         let mut upstream = Self {
-            client,
+            transport,
             usual_target: None,
             config,
             clock,
@@ -106,10 +144,6 @@ impl Upstream {
         region: Option<&str>,
         params: &[(String, String)],
     ) -> Result<Answer, AuiError> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(AuiError::upstream_unavailable)?;
         let region = region.unwrap_or(&self.config.region);
         let other;
         let target = match &self.usual_target {
@@ -132,6 +166,25 @@ impl Upstream {
             date: &date,
             nonce: &nonce,
         });
+        let (status, body) = match &self.transport {
+            Transport::Http(client) => {
+                let client = client.as_ref().map_err(AuiError::upstream_unavailable)?;
+                self.send_http(client, target, &call, action).await?
+            }
+            Transport::InProcess(alibaba) => {
+                self.send_in_process(alibaba, target, &call, action).await?
+            }
+        };
+        interpret(status, &body)
+    }
+
+    async fn send_http(
+        &self,
+        client: &reqwest::Client,
+        target: &Target,
+        call: &request::HttpRequest,
+        action: &str,
+    ) -> Result<(StatusCode, Vec<u8>), AuiError> {
         // `signed` sends `POST /?<canonical query>`: the base URL (path `/`) parsed once, with the
         // query set, is the same URL as `call.url(base)` parsed again on every call.
         let mut url = target.url.clone();
@@ -146,7 +199,58 @@ impl Upstream {
             .map_err(|e| self.transport_error(action, e))?;
         let status = response.status();
         let body = self.read_bounded(action, response).await?;
-        interpret(status, &body)
+        Ok((status, body))
+    }
+
+    /// The request reqwest would send, header for header and in its order (the Alibaba mock's
+    /// journal shows the same entry either way), answered by the application itself.
+    async fn send_in_process(
+        &self,
+        alibaba: &Router,
+        target: &Target,
+        call: &request::HttpRequest,
+        action: &str,
+    ) -> Result<(StatusCode, Vec<u8>), AuiError> {
+        let mut request =
+            Request::post(call.path_and_query.as_str()).header(header::ACCEPT, "application/json");
+        for (name, value) in &call.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::HOST, target.host.as_str())
+            .body(axum::body::Body::empty())
+            .map_err(|e| {
+                tracing::warn!("aui: upstream {action} is not a valid request: {e}");
+                AuiError::upstream_unavailable(format!("{action} is not a valid request"))
+            })?;
+        let exchange = async {
+            let Ok(response) = alibaba.clone().oneshot(request).await;
+            if response.extensions().get::<ResetConnection>().is_some() {
+                // An injected reset: over a socket the client sees the connection closed unanswered.
+                tracing::warn!("aui: upstream {action} failed: the connection was reset");
+                return Err(AuiError::upstream_unavailable(format!(
+                    "{action} failed in transit"
+                )));
+            }
+            let status = response.status();
+            let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map_err(|_| {
+                    AuiError::upstream_bad_response(format!(
+                        "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+                    ))
+                })?;
+            Ok((status, body.to_bytes().to_vec()))
+        };
+        let timeout = Duration::from_millis(self.config.timeout_ms.max(1));
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!("aui: upstream {action} failed: no answer in time");
+                Err(AuiError::upstream_timeout(self.config.timeout_ms))
+            })
     }
 
     /// Base URL (scheme and authority) and `host` header for a region.
