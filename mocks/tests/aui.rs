@@ -684,19 +684,8 @@ async fn the_journal_files_requests_under_their_route() {
     env.call("getRtcAuthToken", Some(&token), json!({"user_id": "u"}))
         .await;
     env.call("whatever", Some(&token), json!({})).await;
-    let url = format!("{}/__admin/requests", env.aui.url());
-    let journal: Value = env
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let routes: Vec<&str> = journal["requests"]
-        .as_array()
-        .unwrap()
+    let journal = journal_of(&env, &env.aui).await;
+    let routes: Vec<&str> = journal
         .iter()
         .map(|r| r["route"].as_str().unwrap())
         .collect();
@@ -710,9 +699,10 @@ async fn the_journal_files_requests_under_their_route() {
     );
 }
 
-/// The Alibaba mock's journal (the calls the AUI server made upstream), oldest first.
-async fn upstream_journal(env: &Env) -> Vec<Value> {
-    let url = format!("{}/__admin/requests", env._alibaba.url());
+/// The journal of `server` (the AUI server, or the Alibaba mock: the calls made upstream), oldest
+/// first.
+async fn journal_of(env: &Env, server: &MockServer) -> Vec<Value> {
+    let url = format!("{}/__admin/requests", server.url());
     let journal: Value = env
         .http
         .get(url)
@@ -757,7 +747,7 @@ async fn the_in_process_hop_sends_and_answers_what_the_socket_hop_does() {
         let unknown = json!({"user_id": "u1", "ai_agent_instance_id": "no_such_instance"});
         let (unknown_status, unknown) = env.call("describeAIAgentInstance", t, unknown).await;
         let host = env._alibaba.url().replace("http://", "");
-        let sent: Vec<Value> = upstream_journal(&env)
+        let sent: Vec<Value> = journal_of(&env, &env._alibaba)
             .await
             .iter()
             .map(|entry| as_sent(entry, &host))
