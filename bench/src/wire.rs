@@ -257,9 +257,8 @@ mod tests {
 
     #[test]
     fn records_round_trip_through_a_file() {
-        let dir = std::env::temp_dir().join(format!("bench-wire-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("r.req");
+        let dir = tempfile::TempDir::with_prefix("bench-wire-").unwrap();
+        let path = dir.path().join("r.req");
         write_records(&path, 3, |i| format!("GET /{i}\n").into_bytes()).unwrap();
         let records = read_records(&path).unwrap();
         assert_eq!(
@@ -271,6 +270,5 @@ mod tests {
             ]
         );
         assert!(parse_records(b"5\nabc").is_err());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -187,8 +187,8 @@ mod tests {
 
     #[test]
     fn environment_overrides_the_file_which_overrides_defaults() {
-        let dir = std::env::temp_dir().join(format!("agentproof-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::TempDir::with_prefix("agentproof-config-").unwrap();
+        let dir = tmp.path();
         let file = dir.join("agentproof.toml");
         std::fs::write(
             &file,
@@ -207,9 +207,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_files_are_named_in_the_error() {
-        let dir =
-            std::env::temp_dir().join(format!("agentproof-config-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::TempDir::with_prefix("agentproof-config-bad-").unwrap();
+        let dir = tmp.path();
         let file = dir.join("bad.toml");
         std::fs::write(&file, "[nonsense]\nx = 1\n").unwrap();
         let error = MockConfig::load(Some(&file), |_| None).unwrap_err();
@@ -296,9 +295,8 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-secret") && !shown.contains("local-key"));
         assert_eq!(config.llm.first_token_delay_ms, 300);
-        let dir =
-            std::env::temp_dir().join(format!("agentproof-config-llm-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::TempDir::with_prefix("agentproof-config-llm-").unwrap();
+        let dir = tmp.path();
         let file = dir.join("llm.toml");
         for (bad, named) in [
             (

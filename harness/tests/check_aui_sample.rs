@@ -263,13 +263,12 @@ async fn agentproof(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn report_dir(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "agentproof-aui-sample-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir.display().to_string()
+/// A report folder, not yet made (the command makes it), inside a temporary folder removed with
+/// everything in it when the returned `TempDir` drops: keep it alive while the folder is used.
+fn report_dir(name: &str) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::TempDir::with_prefix("agentproof-aui-sample-").expect("a temporary folder");
+    let dir = tmp.path().join(name).display().to_string();
+    (tmp, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -301,7 +300,7 @@ async fn a_server_wanting_a_fixed_header_passes_with_it_and_is_a_refusal_without
         ),
     ] {
         let target = format!("aui={url}");
-        let dir = report_dir("refused");
+        let (_tmp, dir) = report_dir("refused");
         let mut args = vec![
             "check",
             "--no-progress",
@@ -331,7 +330,7 @@ async fn a_short_load_run_against_the_sample_passes_with_aui_auth_none() {
     let (url, _alibaba) = sample(Options::default()).await;
     let target = format!("aui={url}");
     for scenario in ["aui-token-storm", "aui-call-lifecycle"] {
-        let dir = report_dir(scenario);
+        let (_tmp, dir) = report_dir(scenario);
         let args = [
             "load",
             "--no-progress",

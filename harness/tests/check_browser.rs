@@ -16,8 +16,10 @@ fn chromium() -> String {
 
 #[test]
 fn the_check_report_renders_in_chromium_with_a_chart_per_route() {
-    let dir = std::env::temp_dir().join(format!("agentproof-check-browser-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // The report folder is made by `check`, inside a folder removed when the test ends.
+    let tmp =
+        tempfile::TempDir::with_prefix("agentproof-check-browser-").expect("a temporary folder");
+    let dir = tmp.path().join("report");
     let status = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .args(["check", "--no-progress", "--report-dir"])
         .arg(&dir)

@@ -17,16 +17,18 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("agentproof-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// An empty folder for one test, removed with everything in it when the `TempDir` drops.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("agentproof-cli-{name}-"))
+        .tempdir()
+        .expect("a temporary folder")
 }
 
 #[test]
 fn check_with_no_arguments_passes_and_writes_the_four_reports() {
-    let dir = temp_dir("check");
+    let tmp = temp_dir("check");
+    let dir = tmp.path();
     let output = agentproof(&["check", "--report-dir", dir.to_str().unwrap()]);
     assert_eq!(
         output.status.code(),
@@ -110,9 +112,10 @@ async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them(
     // A login refused with the password echoed: the test cannot run (exit 2), and says so
     // without the password.
     let refusing = echoing_aui(401).await;
-    let dir = temp_dir("secrets-refused");
+    let tmp = temp_dir("secrets-refused");
+    let dir = tmp.path();
     let user = ["--aui-user", "alice:Pa55wordEchoedBack"];
-    let output = check_aui(&refusing.uri(), &dir, &user).await;
+    let output = check_aui(&refusing.uri(), dir, &user).await;
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("refused the login"),
@@ -128,7 +131,8 @@ async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them(
     // A target answering 400 to everything, credentials echoed: every case fails, and the
     // reports carry the echo without the secrets.
     let echoing = echoing_aui(400).await;
-    let dir = temp_dir("secrets");
+    let tmp = temp_dir("secrets");
+    let dir = tmp.path();
     let credentials = [
         "--aui-auth",
         "bearer:BearerEchoedBack",
@@ -137,7 +141,7 @@ async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them(
         "--aui-app",
         "app:AppKeyNeverShown",
     ];
-    let output = check_aui(&echoing.uri(), &dir, &credentials).await;
+    let output = check_aui(&echoing.uri(), dir, &credentials).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let mut texts = vec![stdout(&output), stderr(&output)];
     for file in ["report.json", "junit.xml", "report.md", "report.html"] {
@@ -154,7 +158,8 @@ async fn secrets_are_never_printed_or_reported_even_when_the_target_echoes_them(
 
 #[test]
 fn check_also_writes_junit_where_asked() {
-    let dir = temp_dir("junit");
+    let tmp = temp_dir("junit");
+    let dir = tmp.path();
     let junit = dir.join("out.xml");
     let args = [
         "check",
@@ -181,7 +186,8 @@ fn bad_target_syntax_and_unreachable_targets_exit_2_naming_the_problem() {
         "{}",
         stderr(&output)
     );
-    let dir = temp_dir("unreachable");
+    let tmp = temp_dir("unreachable");
+    let dir = tmp.path();
     let output = agentproof(&[
         "check",
         "--target",
@@ -199,7 +205,8 @@ fn bad_target_syntax_and_unreachable_targets_exit_2_naming_the_problem() {
 
 #[test]
 fn validate_exits_0_1_2_for_valid_invalid_and_unknown() {
-    let dir = temp_dir("validate");
+    let tmp = temp_dir("validate");
+    let dir = tmp.path();
     let good = dir.join("good.json");
     std::fs::write(&good, r#"{"user_id": "alice_01", "channel_id": "room-7"}"#).unwrap();
     let bad = dir.join("bad.json");
@@ -263,7 +270,8 @@ fn schemas_lists_exports_and_prints_openapi() {
     let list = agentproof(&["schemas"]);
     assert_eq!(list.status.code(), Some(0));
     assert!(stdout(&list).contains("duix/checkSig.response"));
-    let dir = temp_dir("export");
+    let tmp = temp_dir("export");
+    let dir = tmp.path();
     let export = agentproof(&["schemas", "--export", dir.to_str().unwrap()]);
     assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
     assert!(dir

@@ -64,8 +64,8 @@ fn every_console_example_prints_what_it_shows() {
     // beside it, filled from `<case>.in/` when that exists. The pages get both in a scratch tree
     // that links to the real pages (so a failure names the page's own lines and TRYCMD=overwrite
     // edits the real page); every `.in/` holds the files of docs/examples/ the examples read.
-    let scratch = Scratch::new();
-    let scratch = &scratch.0;
+    let scratch = tempfile::TempDir::with_prefix("agentproof-docs-").expect("a temporary folder");
+    let scratch = scratch.path();
     for document in documents() {
         let copy = scratch.join(&document);
         std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
@@ -90,23 +90,6 @@ fn every_console_example_prints_what_it_shows() {
         .env("NO_COLOR", "1")
         .case(scratch.join("**/*.md"));
     cases.run();
-}
-
-/// A folder of the system's temporary one, removed when the test ends, passed or not.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        let path = std::env::temp_dir().join(format!("agentproof-docs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[cfg(unix)]
@@ -181,9 +164,10 @@ fn with_any_port(shown: &str) -> String {
 /// runs on free ports, is stopped with SIGTERM once its info file says it is ready, and its
 /// output is read to the end.
 async fn run_mock_until_ready(command_line: &str) -> String {
-    let info_file =
-        std::env::temp_dir().join(format!("agentproof-docs-mock-{}.json", std::process::id()));
-    let _ = std::fs::remove_file(&info_file);
+    // The mock's folder (its info file, its working directory) lives until it has exited.
+    let folder =
+        tempfile::TempDir::with_prefix("agentproof-docs-mock-").expect("a temporary folder");
+    let info_file = folder.path().join("mock.json");
     let mut args: Vec<&str> = command_line.split_whitespace().skip(1).collect();
     for flag in [
         "--alibaba-port",
@@ -198,7 +182,7 @@ async fn run_mock_until_ready(command_line: &str) -> String {
         .args(&args)
         .arg("--info-file")
         .arg(&info_file)
-        .current_dir(std::env::temp_dir())
+        .current_dir(folder.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

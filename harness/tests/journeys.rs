@@ -13,20 +13,19 @@ use harness::mock_cmd::{Embedded, EmbeddedOptions};
 use reports::load::{read_load_report, LoadReport};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::process::Command;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// A fresh folder for one test.
-fn folder(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("agentproof-journeys-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder for one test, removed with everything in it when the `TempDir` drops.
+fn folder(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("agentproof-journeys-{name}-"))
+        .tempdir()
+        .expect("a temporary folder")
 }
 
 /// `agentproof load ARGS` in `dir`, reports in `dir/report`.
@@ -85,7 +84,8 @@ async fn recorder() -> MockServer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capture_reaches_the_later_request() {
     let server = recorder().await;
-    let dir = folder("capture");
+    let tmp = folder("capture");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("journey.toml"),
         r#"
@@ -113,7 +113,7 @@ fields = { url = "/orders/{{ order }}?user={{ user }}" }
         "--run-time",
         "1s",
     ];
-    let output = load(&dir, &args).await;
+    let output = load(dir, &args).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let received = server.received_requests().await.unwrap();
     let pages: Vec<String> = received
@@ -131,14 +131,15 @@ fields = { url = "/orders/{{ order }}?user={{ user }}" }
         posted["item"].as_str().unwrap().starts_with("item_"),
         "{posted}"
     );
-    let report = report(&dir);
+    let report = report(dir);
     assert!(count(&report, "order page").0 > 0, "the step's own row");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unique_feeder_never_hands_a_row_twice_and_too_few_rows_are_refused_before_the_run() {
     let server = recorder().await;
-    let dir = folder("unique");
+    let tmp = folder("unique");
+    let dir = tmp.path();
     let rows: Vec<String> = (0..12).map(|i| format!("acct-{i:02},k{i}")).collect();
     std::fs::write(
         dir.join("accounts.csv"),
@@ -178,7 +179,7 @@ think = "200ms"
             "--worker",
             worker,
         ];
-        let output = load(&dir, &args).await;
+        let output = load(dir, &args).await;
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -211,7 +212,7 @@ think = "200ms"
         "two workers of 6 users: 12 distinct rows: {seen:?}"
     );
     let output = load(
-        &dir,
+        dir,
         &[
             "--scenario-file",
             "journey.toml",
@@ -234,7 +235,8 @@ think = "200ms"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn think_time_shows_in_the_rate() {
     let server = recorder().await;
-    let dir = folder("think");
+    let tmp = folder("think");
+    let dir = tmp.path();
     let journey = |think: &str| {
         format!("[[journeys]]\nname = \"t\"\n[[journeys.steps]]\nop = \"http.request\"\nname = \"get\"\nfields = {{ url = \"/x\" }}\n{think}\n")
     };
@@ -253,14 +255,14 @@ async fn think_time_shows_in_the_rate() {
             "--run-time",
             "2s",
         ];
-        let output = load(&dir, &args).await;
+        let output = load(dir, &args).await;
         assert_eq!(
             output.status.code(),
             Some(0),
             "{file}: {}",
             describe(&output)
         );
-        let report = report(&dir);
+        let report = report(dir);
         let per_second: Vec<u64> = report.series.iter().map(|s| s.requests).collect();
         counts.push((count(&report, "get").0, per_second));
     }
@@ -284,7 +286,8 @@ async fn think_time_shows_in_the_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stage_plan_shows_its_ramp_in_the_users_over_time() {
     let server = recorder().await;
-    let dir = folder("stages");
+    let tmp = folder("stages");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("journey.toml"),
         "[load]\nstages = [{ users = 6, over = \"3s\" }, { users = 6, over = \"1s\" }, { users = 0, over = \"2s\" }]\n\
@@ -293,14 +296,14 @@ async fn a_stage_plan_shows_its_ramp_in_the_users_over_time() {
     .unwrap();
     let target = format!("http={}", server.uri());
     let output = load(
-        &dir,
+        dir,
         &["--scenario-file", "journey.toml", "--target", &target],
     )
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("PASS"), "the verdict first: {stdout}");
-    let users: Vec<u64> = report(&dir).series.iter().map(|s| s.users).collect();
+    let users: Vec<u64> = report(dir).series.iter().map(|s| s.users).collect();
     let peak = users.iter().copied().max().unwrap_or(0);
     assert_eq!(peak, 6, "{users:?}");
     let at_peak = users.iter().position(|u| *u == peak).unwrap();
@@ -349,7 +352,8 @@ op = "alibaba.StopAgent"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_user_started_is_stopped_when_the_run_ends_or_is_cut() {
     let mock = alibaba().await;
-    let dir = folder("stops");
+    let tmp = folder("stops");
+    let dir = tmp.path();
     std::fs::write(dir.join("journey.toml"), STARTS_AND_THINKS).unwrap();
     let target = format!("alibaba={}", mock.url("alibaba").unwrap());
     let args = [
@@ -362,7 +366,7 @@ async fn what_a_user_started_is_stopped_when_the_run_ends_or_is_cut() {
         "--run-time",
         "2s",
     ];
-    let output = load(&dir, &args).await;
+    let output = load(dir, &args).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let ended = actions(&mock).await;
     assert_eq!(ended.get("StartAgent"), Some(&3), "{ended:?}");
@@ -373,7 +377,7 @@ async fn what_a_user_started_is_stopped_when_the_run_ends_or_is_cut() {
     );
 
     let child = load_command(
-        &dir,
+        dir,
         &[
             "--scenario-file",
             "journey.toml",
@@ -417,9 +421,10 @@ async fn what_a_user_started_is_stopped_when_the_run_ends_or_is_cut() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_built_in_runs_from_the_file_it_prints() {
-    let dir = folder("builtins");
+    let tmp = folder("builtins");
+    let dir = tmp.path();
     for builtin in scenarios::BUILTINS {
-        let output = load(&dir, &["--print-scenario", builtin.name]).await;
+        let output = load(dir, &["--print-scenario", builtin.name]).await;
         assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
         let file = format!("{}.toml", builtin.name);
         std::fs::write(dir.join(&file), &output.stdout).unwrap();
@@ -448,7 +453,7 @@ async fn every_built_in_runs_from_the_file_it_prints() {
             );
             args.extend(["--target", target.as_str()]);
         }
-        let output = load(&dir, &args).await;
+        let output = load(dir, &args).await;
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -456,7 +461,7 @@ async fn every_built_in_runs_from_the_file_it_prints() {
             builtin.name,
             describe(&output)
         );
-        let report = report(&dir);
+        let report = report(dir);
         assert_eq!(report.meta.scenario, builtin.name);
         assert!(
             report.total_requests() > 0 && report.total_errors() == 0,
@@ -469,7 +474,8 @@ async fn every_built_in_runs_from_the_file_it_prints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journey_of_200_users_from_a_unique_feeder_runs_on_the_embedded_mocks() {
-    let dir = folder("two-hundred");
+    let tmp = folder("two-hundred");
+    let dir = tmp.path();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
     for file in ["users.csv", "mocks.toml"] {
         std::fs::copy(examples.join(file), dir.join(file)).unwrap();
@@ -506,9 +512,9 @@ think = "1s"
         "--slo",
         "p95<20s",
     ];
-    let output = load(&dir, &args).await;
+    let output = load(dir, &args).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    let report = report(&dir);
+    let report = report(dir);
     assert_eq!(
         count(&report, "aui POST /api/v2/aiagent/login"),
         (200, 0),
@@ -519,7 +525,8 @@ think = "1s"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_file_is_named_by_its_line_before_anything_is_sent() {
-    let dir = folder("broken");
+    let tmp = folder("broken");
+    let dir = tmp.path();
     std::fs::write(dir.join("users.csv"), "name,password\na,b\n").unwrap();
     let cases = [
         ("[[journeys]]\nname = \"j\"\n[[journeys.steps]]\nop = \"alibaba.StartAgnet\"\n", "4:6: no operation \"alibaba.StartAgnet\"; nearest: alibaba.StartAgent"),
@@ -532,7 +539,7 @@ async fn a_broken_file_is_named_by_its_line_before_anything_is_sent() {
     for (text, says) in cases {
         std::fs::write(dir.join("bad.toml"), text).unwrap();
         let output = load(
-            &dir,
+            dir,
             &[
                 "--scenario-file",
                 "bad.toml",
@@ -640,7 +647,8 @@ expect = { json = { "/status" = "ok" } }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
-    let dir = folder("every-op");
+    let tmp = folder("every-op");
+    let dir = tmp.path();
     std::fs::write(dir.join("journey.toml"), EVERY_OPERATION).unwrap();
     let named: Vec<&str> = EVERY_OPERATION
         .lines()
@@ -675,9 +683,9 @@ async fn every_operation_of_the_catalogue_runs_on_the_embedded_mocks() {
     for target in &targets {
         args.extend(["--target", target.as_str()]);
     }
-    let output = load(&dir, &args).await;
+    let output = load(dir, &args).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
-    let report = report(&dir);
+    let report = report(dir);
     assert_eq!(report.total_errors(), 0, "{}", describe(&output));
     assert!(
         report.routes.len() >= 30,

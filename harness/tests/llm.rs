@@ -129,11 +129,9 @@ async fn vendor(flaw: Flaw) -> String {
 }
 
 async fn llm(args: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!(
-        "agentproof-llm-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
+    // The report folder is made by the command, inside a folder removed when this returns.
+    let tmp = tempfile::TempDir::with_prefix("agentproof-llm-").expect("a temporary folder");
+    let dir = tmp.path().join("report");
     let output = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .arg("llm")
         .args(args)

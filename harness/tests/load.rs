@@ -13,13 +13,19 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
+use tempfile::TempDir;
 use tokio::process::Command;
 
-/// A fresh report folder for one test.
-fn report_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("agentproof-load-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A fresh report folder for one test, not yet made (`agentproof load` makes it), inside a
+/// temporary folder that is removed with everything in it when the returned `TempDir` drops:
+/// keep it alive while the folder is used.
+fn report_dir(name: &str) -> (TempDir, PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix("agentproof-load-")
+        .tempdir()
+        .expect("a temporary folder");
+    let dir = tmp.path().join(name);
+    (tmp, dir)
 }
 
 /// `agentproof load ARGS --report-dir DIR --no-progress`, run to its end.
@@ -69,7 +75,7 @@ fn route<'r>(report: &'r LoadReport, name: &str) -> &'r reports::load::RouteResu
 /// Runs `scenario` for two seconds against the embedded mocks and checks it answered every
 /// request rightly, on every route the journey has.
 async fn scenario_passes_on_the_embedded_mocks(scenario: &str, routes: &[&str]) {
-    let dir = report_dir(scenario);
+    let (_tmp, dir) = report_dir(scenario);
     let output = load(
         &dir,
         &["--scenario", scenario, "--run-time", "2s", "--users", "3"],
@@ -195,7 +201,7 @@ async fn an_slo_on_the_first_token_judges_that_row_alone() {
         .await
         .unwrap();
     let target = format!("llm={}", mocks::alibaba::llm::vendor::base_url(&server));
-    let dir = report_dir("llm-ttft-slo");
+    let (_tmp, dir) = report_dir("llm-ttft-slo");
     let args = [
         "--scenario",
         "alibaba-llm",
@@ -253,7 +259,7 @@ async fn lognormal_latency_on_one_aui_route_breaks_exactly_that_route() {
         .unwrap();
     assert_eq!(added.status(), 201);
 
-    let dir = report_dir("breach");
+    let (_tmp, dir) = report_dir("breach");
     let target = format!("aui={aui}");
     let output = load(
         &dir,
@@ -330,7 +336,7 @@ async fn aui_with_a_wrong_shape() -> wiremock::MockServer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_answering_the_wrong_shape_fails_those_requests_with_the_reason() {
     let server = aui_with_a_wrong_shape().await;
-    let dir = report_dir("wrong-shape");
+    let (_tmp, dir) = report_dir("wrong-shape");
     let target = format!("aui={}", server.uri());
     let output = load(
         &dir,
@@ -372,7 +378,7 @@ async fn a_target_answering_the_wrong_shape_fails_those_requests_with_the_reason
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schedule_judges_latency_from_when_each_request_was_due() {
-    let dir = report_dir("scheduled");
+    let (_tmp, dir) = report_dir("scheduled");
     let output = load(
         &dir,
         &[
@@ -407,7 +413,7 @@ async fn a_schedule_judges_latency_from_when_each_request_was_due() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_usage_and_unreachable_targets_exit_2_naming_the_problem() {
-    let dir = report_dir("usage");
+    let (_tmp, dir) = report_dir("usage");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
@@ -449,7 +455,8 @@ async fn bad_usage_and_unreachable_targets_exit_2_naming_the_problem() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_names_every_scenario() {
-    let output = load(&report_dir("list"), &["--list"]).await;
+    let (_tmp, dir) = report_dir("list");
+    let output = load(&dir, &["--list"]).await;
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     for scenario in scenarios::BUILTINS {
@@ -459,7 +466,7 @@ async fn list_names_every_scenario() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baseline_folder_adds_per_route_deltas_and_junit_goes_where_asked() {
-    let before = report_dir("baseline-before");
+    let (_before_tmp, before) = report_dir("baseline-before");
     let short = [
         "--scenario",
         "duix-webhook",
@@ -469,7 +476,7 @@ async fn a_baseline_folder_adds_per_route_deltas_and_junit_goes_where_asked() {
         "2",
     ];
     assert!(load(&before, &short).await.status.success());
-    let after = report_dir("baseline-after");
+    let (_after_tmp, after) = report_dir("baseline-after");
     let junit = after.with_extension("xml");
     let mut args = short.to_vec();
     let (baseline, junit_arg) = (before.display().to_string(), junit.display().to_string());
@@ -489,7 +496,7 @@ async fn a_baseline_folder_adds_per_route_deltas_and_junit_goes_where_asked() {
 async fn ctrl_c_ends_the_run_early_and_still_writes_every_report_marked_cut_short() {
     let mocks = mocks().await;
     let aui = mocks.url("aui").unwrap().to_string();
-    let dir = report_dir("ctrl-c");
+    let (_tmp, dir) = report_dir("ctrl-c");
     let target = format!("aui={aui}");
     let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .args(["load", "--scenario", "aui-token-storm", "--users", "2"])
@@ -586,7 +593,7 @@ async fn chromium_on(page: &Path, profile: &Path, flags: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_report_opens_in_chromium_with_its_charts() {
-    let dir = report_dir("browser");
+    let (_tmp, dir) = report_dir("browser");
     let output = load(
         &dir,
         &[
@@ -654,7 +661,7 @@ async fn a_refused_login_is_a_broken_test_exit_2_and_the_run_still_ends() {
         .respond_with(ResponseTemplate::new(403).set_body_json(refused))
         .mount(&server)
         .await;
-    let dir = report_dir("refused-login");
+    let (_tmp, dir) = report_dir("refused-login");
     let target = format!("aui={}", server.uri());
     let output = load(
         &dir,
@@ -701,7 +708,7 @@ async fn a_webhook_answering_in_server_sent_events_is_judged_event_by_event() {
     let cut = "data: {\"answer\":\"你好\",\"isEnd\":false}\n\n";
     for (events, failing) in [(good, false), (cut, true)] {
         let vendor = streaming_vendor(events).await;
-        let dir = report_dir(if failing { "sse-cut" } else { "sse-good" });
+        let (_tmp, dir) = report_dir(if failing { "sse-cut" } else { "sse-good" });
         let target = format!("webhook={}/hook", vendor.uri());
         let output = load(
             &dir,
@@ -766,7 +773,7 @@ async fn a_sign_in_answered_wrongly_fails_the_target_and_only_a_refused_one_the_
     ];
     for (i, (platform, scenario, status, body, exit, says)) in cases.into_iter().enumerate() {
         let server = answering(status, body).await;
-        let dir = report_dir(&format!("sign-in-{i}"));
+        let (_tmp, dir) = report_dir(&format!("sign-in-{i}"));
         let target = format!("{platform}={}", server.uri());
         let args = [
             "--scenario",

@@ -4,23 +4,29 @@
 mod common;
 
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 
 struct MockProcess {
     child: Child,
     info: Value,
+    /// Holds the info file; removed when the test drops this, after the process has exited.
+    _folder: TempDir,
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("agentproof-{}-{}", std::process::id(), name))
+/// An empty folder for one test's files, removed with them when the `TempDir` drops.
+fn temp_folder() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("agentproof-mock-")
+        .tempdir()
+        .expect("a temporary folder")
 }
 
 /// Starts `agentproof mock` on free ports and waits for its info file and every health endpoint.
 async fn start_mock(tag: &str) -> MockProcess {
-    let info_file = temp_path(&format!("{tag}-info.json"));
-    let _ = std::fs::remove_file(&info_file);
+    let folder = temp_folder();
+    let info_file = folder.path().join(format!("{tag}-info.json"));
     let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .args([
             "mock",
@@ -43,7 +49,11 @@ async fn start_mock(tag: &str) -> MockProcess {
         .expect("agentproof binary runs");
     let info = common::read_info_file(&info_file).await;
     common::assert_healthy(&info, &["alibaba", "aui", "duix"]).await;
-    MockProcess { child, info }
+    MockProcess {
+        child,
+        info,
+        _folder: folder,
+    }
 }
 
 fn signal(child: &Child, name: &str) {
@@ -170,7 +180,8 @@ fn a_port_in_use_is_a_clear_error_with_exit_code_2() {
 
 #[test]
 fn a_broken_config_file_is_named_with_exit_code_2() {
-    let file = temp_path("broken.toml");
+    let folder = temp_folder();
+    let file = folder.path().join("broken.toml");
     std::fs::write(&file, "[aui\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .args(["mock", "--config"])
@@ -183,8 +194,8 @@ fn a_broken_config_file_is_named_with_exit_code_2() {
 
 #[tokio::test]
 async fn no_admin_leaves_the_admin_api_out_but_serves_the_platform() {
-    let info_file = temp_path("no-admin-info.json");
-    let _ = std::fs::remove_file(&info_file);
+    let folder = temp_folder();
+    let info_file = folder.path().join("no-admin-info.json");
     let child = Command::new(env!("CARGO_BIN_EXE_agentproof"))
         .args([
             "mock",

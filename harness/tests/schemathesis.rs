@@ -19,6 +19,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tempfile::TempDir;
 
 /// The checks the contract promises to pass.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance";
@@ -33,17 +34,24 @@ const RUN_LIMIT: Duration = Duration::from_secs(600);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_nothing_in_the_aui_mock() {
-    let dir = scratch("aui");
+    let mut folder = scratch("aui");
+    let dir = folder.path().to_path_buf();
     let mock = Mock::start(&dir).await;
     let url = mock.url("aui");
     let token = aui_login(&mock).await;
     let auth = format!("[auth.openapi.bearer]\nbearer = \"{token}\"\n");
-    schemathesis(&dir, &format!("{url}/__admin/openapi.json"), &url, &auth);
+    schemathesis(
+        &mut folder,
+        &format!("{url}/__admin/openapi.json"),
+        &url,
+        &auth,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_nothing_in_the_duix_mock() {
-    let dir = scratch("duix");
+    let mut folder = scratch("duix");
+    let dir = folder.path().to_path_buf();
     let mock = Mock::start(&dir).await;
     let url = mock.url("duix");
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -55,25 +63,32 @@ async fn schemathesis_finds_nothing_in_the_duix_mock() {
     let auth = format!(
         "[auth.openapi.token]\napi_key = \"{token}\"\n[auth.openapi.sig]\napi_key = \"{token}\"\n"
     );
-    schemathesis(&dir, &format!("{url}/__admin/openapi.json"), &url, &auth);
+    schemathesis(
+        &mut folder,
+        &format!("{url}/__admin/openapi.json"),
+        &url,
+        &auth,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_nothing_in_the_reference_webhook() {
-    let dir = scratch("webhook");
+    let mut folder = scratch("webhook");
+    let dir = folder.path().to_path_buf();
     let mock = Mock::start(&dir).await;
     let document = dir.join("duix-webhook.openapi.json");
     let openapi = schemas::openapi::openapi("duix-webhook").unwrap();
     std::fs::write(&document, serde_json::to_vec_pretty(&openapi).unwrap()).unwrap();
     let auth = format!("[auth.openapi.bearer]\nbearer = \"{WEBHOOK_SECRET}\"\n");
     let location = document.to_str().unwrap();
-    schemathesis(&dir, location, &mock.url("webhook"), &auth);
+    schemathesis(&mut folder, location, &mock.url("webhook"), &auth);
 }
 
 /// Runs Schemathesis on the document at `location` against `base_url` with `auth` (the
 /// `[auth.openapi.*]` tables of its config file), and fails the test with its report unless it
 /// passed having tested something.
-fn schemathesis(dir: &Path, location: &str, base_url: &str, auth: &str) {
+fn schemathesis(folder: &mut TempDir, location: &str, base_url: &str, auth: &str) {
+    let dir = folder.path().to_path_buf();
     let seed = std::env::var("AGENTPROOF_SCHEMATHESIS_SEED").unwrap_or(DEFAULT_SEED.into());
     let config = dir.join("schemathesis.toml");
     std::fs::write(&config, auth).unwrap();
@@ -86,7 +101,7 @@ fn schemathesis(dir: &Path, location: &str, base_url: &str, auth: &str) {
         .args(["--generation-database", "none"])
         .args(["--report", "junit", "--report-dir"])
         .arg(dir.join("report"))
-        .current_dir(dir)
+        .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(Stdio::inherit())
@@ -94,6 +109,10 @@ fn schemathesis(dir: &Path, location: &str, base_url: &str, auth: &str) {
         .unwrap_or_else(|e| panic!("running schemathesis: {e}; {SETUP_HINT}"));
     let status = wait(&mut child, RUN_LIMIT, "schemathesis");
     let report = std::fs::read_to_string(&stdout_path).unwrap();
+    if !status.success() {
+        // Its report and stdout stay for a look, as the message below says.
+        folder.disable_cleanup(true);
+    }
     assert!(
         status.success(),
         "schemathesis found failures in {location} (seed {seed}; the run is in {}):\n{report}",
@@ -134,14 +153,10 @@ fn venv_bin(name: &str) -> PathBuf {
     program
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "agentproof-schemathesis-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder for one run, removed with everything in it when the `TempDir` drops, unless
+/// Schemathesis found failures: then it stays for a look (the failure says where).
+fn scratch(name: &str) -> TempDir {
+    TempDir::with_prefix(format!("agentproof-schemathesis-{name}-")).expect("a temporary folder")
 }
 
 /// The exit status of `child`, killing it if it runs past `limit`.

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tempfile::TempDir;
 
 const ALIBABA_ID: &str = "LTAI5tSecretsTestKeyId";
 const ALIBABA_SECRET: &str = "aliSECRETq7Wz2Lm9Rt4Vx8Nc3Kp6";
@@ -104,12 +105,12 @@ fn environment() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A fresh folder for everything one run writes.
-fn out_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("agentproof-secrets-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+/// A fresh folder for everything one run writes. A failed test leaves it for a look at what was
+/// written; a test that passed removes it (`TempDir::close`).
+fn out_dir(name: &str) -> TempDir {
+    let mut dir =
+        TempDir::with_prefix(format!("agentproof-secrets-{name}-")).expect("a temporary folder");
+    dir.disable_cleanup(true);
     dir
 }
 
@@ -404,12 +405,12 @@ fn named(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
-    let dir = out_dir("configured");
-    let private = out_dir("configured-private");
+    let (dir_guard, private_guard) = (out_dir("configured"), out_dir("configured-private"));
+    let (dir, private) = (dir_guard.path(), private_guard.path());
     let config = private.join("agentproof.toml");
     std::fs::write(&config, config_toml()).unwrap();
     let info_file = private.join("mocks.json");
-    let mock = start_mock(&dir, &config, &info_file).await;
+    let mock = start_mock(dir, &config, &info_file).await;
     let seen = drive(&mock).await;
 
     let targets: Vec<String> = ["alibaba", "aui", "duix"]
@@ -417,7 +418,7 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         .flat_map(|p| ["--target".to_string(), format!("{p}={}", mock.url(p))])
         .collect();
     let check_dir = dir.join("check");
-    let mut check = agentproof(&dir, "check", &["check", "--no-progress"]);
+    let mut check = agentproof(dir, "check", &["check", "--no-progress"]);
     check
         .args(&targets)
         .arg("--report-dir")
@@ -425,7 +426,7 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         .arg("--junit")
         .arg(dir.join("check-junit.xml"));
     let code = run(check).await;
-    assert_eq!(code, Some(0), "check passes: {}", printed(&dir, "check"));
+    assert_eq!(code, Some(0), "check passes: {}", printed(dir, "check"));
 
     let mut load_targets = targets.clone();
     load_targets.extend([
@@ -439,7 +440,7 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
     ]);
     for scenario in scenarios::BUILTINS {
         let name = format!("load-{}", scenario.name);
-        let mut load = agentproof(&dir, &name, &["load", "--no-progress"]);
+        let mut load = agentproof(dir, &name, &["load", "--no-progress"]);
         load.args([
             "--scenario",
             scenario.name,
@@ -454,10 +455,10 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         .arg("--junit")
         .arg(dir.join(format!("{name}-junit.xml")));
         let code = run(load).await;
-        assert_eq!(code, Some(0), "{name} passes: {}", printed(&dir, &name));
+        assert_eq!(code, Some(0), "{name} passes: {}", printed(dir, &name));
     }
     // Two worker processes: their latency.hlog files and the merged report.
-    let mut swarm = agentproof(&dir, "load-workers", &["load", "--no-progress"]);
+    let mut swarm = agentproof(dir, "load-workers", &["load", "--no-progress"]);
     swarm
         .args([
             "--scenario",
@@ -472,12 +473,12 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
         .arg("--report-dir")
         .arg(dir.join("load-workers"));
     let code = run(swarm).await;
-    assert_eq!(code, Some(0), "{}", printed(&dir, "load-workers"));
+    assert_eq!(code, Some(0), "{}", printed(dir, "load-workers"));
     assert!(dir.join("load-workers/worker-1/latency.hlog").exists());
 
-    aui_auth_given_three_ways(&dir, &private, &mock, &seen).await;
+    aui_auth_given_three_ways(dir, private, &mock, &seen).await;
 
-    save_admin_views(&mock, &dir).await;
+    save_admin_views(&mock, dir).await;
     stop(mock);
     let stderr = std::fs::read_to_string(dir.join("check.stderr")).unwrap();
     assert!(
@@ -489,10 +490,10 @@ async fn mock_check_and_load_with_configured_secrets_print_none_of_them() {
     let mut needles = named(&SECRETS);
     needles.extend(seen);
     let keys = [DUIX_APP_KEY, AUI_JWT_SECRET];
-    let leaks = leaks(&dir, &needles, &keys);
+    let leaks = leaks(dir, &needles, &keys);
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&private);
+    let _ = dir_guard.close();
+    let _ = private_guard.close();
 }
 
 /// `check` and `load` against the AUI mock with `--aui-auth bearer:` (the token `drive` was
@@ -576,15 +577,16 @@ async fn aui_auth_given_three_ways(
 
 #[tokio::test]
 async fn check_on_its_embedded_mocks_prints_none_of_their_secrets() {
-    let dir = out_dir("embedded");
-    let mut check = agentproof(&dir, "check", &["check", "--no-progress"]);
+    let dir_guard = out_dir("embedded");
+    let dir = dir_guard.path();
+    let mut check = agentproof(dir, "check", &["check", "--no-progress"]);
     check.arg("--report-dir").arg(dir.join("check"));
     let code = run(check).await;
-    assert_eq!(code, Some(0), "check passes: {}", printed(&dir, "check"));
+    assert_eq!(code, Some(0), "check passes: {}", printed(dir, "check"));
     let mut needles = named(&DEMO_SECRETS);
     needles.extend(named(&SECRETS));
     let keys = ["agentproof-duix-demo-key"];
-    let leaks = leaks(&dir, &needles, &keys);
+    let leaks = leaks(dir, &needles, &keys);
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = dir_guard.close();
 }

@@ -6,6 +6,8 @@
 use reports::load::{read_load_report, LoadReport};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+use tempfile::TempDir;
 
 fn agentproof(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_agentproof"))
@@ -37,12 +39,28 @@ fn venv_python() -> PathBuf {
     python
 }
 
+/// The folder of the one swarm run: the tests share it, so it lives in a static, which is never
+/// dropped; it is removed when the test process exits instead.
+static FOLDER: OnceLock<TempDir> = OnceLock::new();
+
+extern "C" fn remove_the_folder() {
+    if let Some(folder) = FOLDER.get() {
+        let _ = std::fs::remove_dir_all(folder.path());
+    }
+}
+
 /// Four workers of aui-token-storm for three seconds, once for all the tests of this file.
 fn swarm() -> &'static (PathBuf, Output) {
-    static RUN: std::sync::OnceLock<(PathBuf, Output)> = std::sync::OnceLock::new();
+    static RUN: OnceLock<(PathBuf, Output)> = OnceLock::new();
     RUN.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("agentproof-swarm-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let folder = FOLDER.get_or_init(|| {
+            // SAFETY: registers a plain function, run by exit() once every test has ended; it
+            // only removes files and never unwinds.
+            unsafe { libc::atexit(remove_the_folder) };
+            TempDir::with_prefix("agentproof-swarm-").expect("a temporary folder")
+        });
+        // The report folder is made by the run.
+        let dir = folder.path().join("report");
         let dir_text = dir.display().to_string();
         let output = agentproof(&[
             "load",

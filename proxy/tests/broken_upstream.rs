@@ -219,8 +219,10 @@ async fn the_live_page_renders_in_headless_chromium_with_every_broken_exchange()
     let (aui_url, alibaba_url) = (running.listeners()[0].url(), running.listeners()[1].url());
     send_all(&aui_url, &alibaba_url).await;
     common::judged(&running, 7).await;
-    let profile =
-        std::env::temp_dir().join(format!("agentproof-proxy-chromium-{}", std::process::id()));
+    // Chromium makes its profile folder inside one removed when the test ends.
+    let tmp =
+        tempfile::TempDir::with_prefix("agentproof-proxy-chromium-").expect("a temporary folder");
+    let profile = tmp.path().join("profile");
     let page_url = format!("{alibaba_url}/__proxy/");
     let dom = tokio::task::spawn_blocking(move || {
         std::process::Command::new(chromium)

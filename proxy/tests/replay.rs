@@ -292,8 +292,9 @@ fn shown(parity: &replay::Parity) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_of_the_mocks_replays_against_them_with_no_difference_and_one_edit_shows_once()
 {
-    let dir = std::env::temp_dir().join(format!("agentproof-replay-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // The proxy makes the recording's folder inside one removed when the test ends.
+    let tmp = tempfile::TempDir::with_prefix("agentproof-replay-").expect("a temporary folder");
+    let dir = tmp.path().join("recording");
     let mocks = Mocks::start().await;
     let upstreams: Vec<(&str, String)> = mocks
         .targets()
@@ -363,5 +364,4 @@ async fn a_recording_of_the_mocks_replays_against_them_with_no_difference_and_on
     let html = std::fs::read_to_string(written.html).unwrap();
     assert_eq!(html.matches("class=\"suite difference\"").count(), 1);
     assert!(html.contains("/Extra"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,9 +4,9 @@ use crate::common::sample_run;
 
 #[test]
 fn write_all_creates_the_directory_and_four_reports() {
-    let dir = std::env::temp_dir().join(format!("agentproof-reports-write-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let target = dir.join("nested/out");
+    let dir =
+        tempfile::TempDir::with_prefix("agentproof-reports-write-").expect("a temporary folder");
+    let target = dir.path().join("nested/out");
 
     let written = reports::write_all(&sample_run(), &target).unwrap();
 
@@ -31,5 +31,4 @@ fn write_all_creates_the_directory_and_four_reports() {
         serde_json::from_str::<reports::Run>(&json).unwrap(),
         sample_run()
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -35,10 +35,12 @@ fn every_openapi_document_passes_openapi_spec_validator() {
     let validator = validator();
     for name in DOCUMENTS {
         let document = openapi(name).unwrap();
-        let path = std::env::temp_dir().join(format!(
-            "agentproof-openapi-{name}-{}.json",
-            std::process::id()
-        ));
+        let mut file = tempfile::Builder::new()
+            .prefix(&format!("agentproof-openapi-{name}-"))
+            .suffix(".json")
+            .tempfile()
+            .expect("a temporary file");
+        let path = file.path().to_path_buf();
         std::fs::write(&path, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
         let output = Command::new(&validator)
             .args(["--schema", "3.1", "--validation-errors", "all"])
@@ -47,12 +49,15 @@ fn every_openapi_document_passes_openapi_spec_validator() {
             .unwrap_or_else(|e| panic!("running {}: {e}; {SETUP_HINT}", validator.display()));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
+        if !(output.status.success() && stdout.contains("OK")) {
+            // The rejected document stays for a look, as the message below says.
+            file.disable_cleanup(true);
+        }
         assert!(
             output.status.success() && stdout.contains("OK"),
             "{name}: openapi-spec-validator rejected {}:\n{stdout}\n{stderr}",
             path.display()
         );
-        std::fs::remove_file(&path).unwrap();
     }
 }
 

@@ -539,9 +539,8 @@ mod tests {
 
     #[test]
     fn aui_options_fall_back_to_the_config_files_target_section() {
-        let dir =
-            std::env::temp_dir().join(format!("agentproof-check-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::TempDir::with_prefix("agentproof-check-config-").unwrap();
+        let dir = tmp.path();
         let file = dir.join("agentproof.toml");
         let text = "[aui]\napp_id = \"mock-side\"\n\n[target.aui]\nauth = \"none\"\nroutes = [\"getRtcAuthToken\"]\n";
         std::fs::write(&file, text).unwrap();

@@ -4,19 +4,22 @@
 use std::path::PathBuf;
 
 use reports::load::{read_load_report, write_load_reports, LoadReadError};
+use tempfile::TempDir;
 
 use crate::common::load::realistic_report;
 use crate::common::sample_run;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("agentproof-load-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A folder for one test, not yet made, inside a temporary folder removed with everything in it
+/// when the returned `TempDir` drops: keep it alive while the folder is used.
+fn scratch(name: &str) -> (TempDir, PathBuf) {
+    let tmp = TempDir::with_prefix("agentproof-load-").expect("a temporary folder");
+    let dir = tmp.path().join(name);
+    (tmp, dir)
 }
 
 #[test]
 fn writes_four_reports_and_leaves_goose_files_alone() {
-    let dir = scratch("write");
+    let (_tmp, dir) = scratch("write");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("goose-report.html"), "goose's own").unwrap();
     let report = realistic_report();
@@ -47,12 +50,11 @@ fn writes_four_reports_and_leaves_goose_files_alone() {
     );
     assert_eq!(read_load_report(&dir).unwrap(), report);
     assert_eq!(read_load_report(&written.json).unwrap(), report);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_check_report_is_refused_by_name() {
-    let dir = scratch("check");
+    let (_tmp, dir) = scratch("check");
     reports::write_all(&sample_run(), &dir).unwrap();
     let err = read_load_report(&dir).unwrap_err();
     assert!(matches!(err, LoadReadError::CheckReport { .. }), "{err:?}");
@@ -60,12 +62,11 @@ fn a_check_report_is_refused_by_name() {
         err.to_string().contains("is an `agentproof check` report"),
         "{err}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn other_json_missing_files_and_non_json_get_their_own_errors() {
-    let dir = scratch("other");
+    let (_tmp, dir) = scratch("other");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("report.json");
     std::fs::write(&file, r#"{"name": "something else"}"#).unwrap();
@@ -95,5 +96,4 @@ fn other_json_missing_files_and_non_json_get_their_own_errors() {
     let missing = read_load_report(&dir.join("nope")).unwrap_err();
     assert!(matches!(missing, LoadReadError::Io { .. }));
     assert!(missing.to_string().contains("nope"), "{missing}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

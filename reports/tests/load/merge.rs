@@ -537,8 +537,10 @@ fn an_unscheduled_report_logs_only_the_sent_distribution() {
 #[test]
 fn worker_files_are_the_four_reports_and_the_interval_log() {
     let (workers, _) = four_workers_and_one_recorder(2);
-    let dir = std::env::temp_dir().join(format!("agentproof-worker-files-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // The worker's folder is made by `write_worker_files`, inside one removed when the test ends.
+    let tmp =
+        tempfile::TempDir::with_prefix("agentproof-worker-files-").expect("a temporary folder");
+    let dir = tmp.path().join("worker");
     let (written, log) = write_worker_files(&workers[1], start(), &dir).unwrap();
     assert_eq!(log, dir.join(INTERVAL_LOG_FILE));
     assert!(written.json.exists() && written.html.exists());
@@ -549,7 +551,6 @@ fn worker_files_are_the_four_reports_and_the_interval_log() {
         .filter(|e| matches!(e, Ok(LogEntry::Interval(_))))
         .count();
     assert_eq!(intervals, 6);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn merged_with_folders(partial: bool) -> LoadReport {

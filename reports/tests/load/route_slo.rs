@@ -367,11 +367,10 @@ fn reports_from_before_route_slos_and_users_still_read() {
     }
     assert!(!value["series"].to_string().contains("users"));
     assert!(!value["routes"][1].as_object().unwrap().contains_key("slo"));
-    let dir = std::env::temp_dir().join(format!("agentproof-old-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("report.json"), value.to_string()).unwrap();
-    let old = reports::load::read_load_report(&dir).expect("an old report reads");
-    std::fs::remove_dir_all(&dir).unwrap();
+    let dir = tempfile::TempDir::with_prefix("agentproof-old-report-").expect("a temporary folder");
+    std::fs::write(dir.path().join("report.json"), value.to_string()).unwrap();
+    let old = reports::load::read_load_report(dir.path()).expect("an old report reads");
+    drop(dir);
     assert_eq!(old, report);
     assert!(old.series.iter().all(|s| s.users == 0));
     assert_eq!(old.peak_users(), 0);

@@ -209,10 +209,10 @@ mod tests {
     use rand::SeedableRng;
     use std::collections::HashSet;
 
+    /// A feeder of `rows` users, read from a file in a folder removed once it is loaded.
     fn feeder(rows: usize, mode: Mode) -> Feeder {
-        let dir = std::env::temp_dir().join(format!("agentproof-feeder-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("users.csv");
+        let dir = tempfile::TempDir::with_prefix("agentproof-feeder-").unwrap();
+        let path = dir.path().join("users.csv");
         let mut text = "name, password\n".to_string();
         for i in 0..rows {
             text.push_str(&format!("user{i}, pw{i}\n"));
@@ -248,9 +248,8 @@ mod tests {
 
     #[test]
     fn json_lines_keep_their_types() {
-        let dir = std::env::temp_dir().join(format!("agentproof-feeder-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("keys.jsonl");
+        let dir = tempfile::TempDir::with_prefix("agentproof-feeder-").unwrap();
+        let path = dir.path().join("keys.jsonl");
         std::fs::write(&path, "{\"id\":\"a\",\"n\":1}\n\n{\"id\":\"b\",\"n\":2}\n").unwrap();
         let f = Feeder::load("keys", &path, Mode::Cycle).unwrap();
         assert_eq!(f.len(), 2);
