@@ -37,7 +37,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct ResetConnection;
 
 #[derive(Debug)]
-struct ConnectionDropped;
+pub(crate) struct ConnectionDropped;
 
 impl std::fmt::Display for ConnectionDropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,7 +231,10 @@ impl Connection {
             return;
         }
         let app = self.app;
-        let service = hyper::service::service_fn(move |request| call(app.clone(), request));
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                call(app.clone(), request.map(axum::body::Body::new))
+            });
         let connection = self
             .builder
             .serve_connection_with_upgrades(TokioIo::new(self.stream), service)
@@ -267,12 +270,13 @@ async fn first_bytes(stream: &TcpStream, timeout: Duration) -> bool {
 }
 
 /// Runs one request through the router; a response marked [`ResetConnection`] becomes an error so
-/// that hyper drops the connection without answering.
-async fn call(
+/// that hyper drops the connection without answering (and the AUI server's in-process upstream
+/// call fails as a dropped connection would).
+pub(crate) async fn call(
     app: Router,
-    request: hyper::Request<hyper::body::Incoming>,
+    request: axum::http::Request<axum::body::Body>,
 ) -> Result<Response, ConnectionDropped> {
-    let response = match app.oneshot(request.map(axum::body::Body::new)).await {
+    let response = match app.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
     };

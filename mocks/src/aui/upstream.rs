@@ -24,7 +24,6 @@
 use super::config::UpstreamConfig;
 use super::envelope::AuiError;
 use crate::clock::VirtualClock;
-use crate::server::ResetConnection;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::{BodyExt, Limited};
@@ -32,7 +31,6 @@ use protocol::alibaba::timestamp;
 use protocol::request;
 use serde_json::{Map, Value};
 use std::time::Duration;
-use tower::ServiceExt;
 
 /// ICE's API version.
 pub const ICE_VERSION: &str = request::alibaba::ICE_VERSION;
@@ -48,6 +46,8 @@ pub struct Upstream {
     /// The target of the configured region, worked out once (`None` when the endpoint is not
     /// usable: each call then says why).
     usual_target: Option<Target>,
+    /// [`call_timeout`], worked out once.
+    timeout: Duration,
     config: UpstreamConfig,
     clock: VirtualClock,
 }
@@ -96,7 +96,7 @@ impl Upstream {
     /// remote endpoint and ignored for a loopback one, so a laptop's proxy never swallows the call to
     /// the embedded mock.
     pub fn new(config: UpstreamConfig, clock: VirtualClock) -> Self {
-        let timeout = Duration::from_millis(config.timeout_ms.max(1));
+        let timeout = call_timeout(&config);
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -130,6 +130,7 @@ impl Upstream {
         let mut upstream = Self {
             transport,
             usual_target: None,
+            timeout: call_timeout(&config),
             config,
             clock,
         };
@@ -225,14 +226,13 @@ impl Upstream {
                 AuiError::upstream_unavailable(format!("{action} is not a valid request"))
             })?;
         let exchange = async {
-            let Ok(response) = alibaba.clone().oneshot(request).await;
-            if response.extensions().get::<ResetConnection>().is_some() {
-                // An injected reset: over a socket the client sees the connection closed unanswered.
-                tracing::warn!("aui: upstream {action} failed: the connection was reset");
-                return Err(AuiError::upstream_unavailable(format!(
-                    "{action} failed in transit"
-                )));
-            }
+            // An injected reset: over a socket the client sees the connection closed unanswered.
+            let response = crate::server::call(alibaba.clone(), request)
+                .await
+                .map_err(|dropped| {
+                    tracing::warn!("aui: upstream {action} failed: {dropped}");
+                    AuiError::upstream_unavailable(format!("{action} failed in transit"))
+                })?;
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
@@ -244,8 +244,7 @@ impl Upstream {
                 })?;
             Ok((status, body.to_bytes().to_vec()))
         };
-        let timeout = Duration::from_millis(self.config.timeout_ms.max(1));
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(self.timeout, exchange)
             .await
             .unwrap_or_else(|_| {
                 tracing::warn!("aui: upstream {action} failed: no answer in time");
@@ -317,6 +316,11 @@ impl Upstream {
         }
         Ok(body)
     }
+}
+
+/// The bound of a whole call: `timeout_ms`, at least 1 ms.
+fn call_timeout(config: &UpstreamConfig) -> Duration {
+    Duration::from_millis(config.timeout_ms.max(1))
 }
 
 /// Where a region's calls go: the endpoint's URL (path `/`) and its `host` header.
